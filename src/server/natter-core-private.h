@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "natter-classic.h"
+#include "natter-core.h"
+
+G_BEGIN_DECLS
+
+struct _NatterCore
+{
+  NatterCoreConfig config;
+  NatterRegistry  *registry;
+  GArray          *outbox;
+  NatterCoreStats  stats;
+  guint8           secret[32];
+  GQueue           later;   /* NatterDelayed, in order of due time */
+  GHashTable      *classic_sources;  /* address (port 0) -> NatterBucket */
+};
+
+typedef struct
+{
+  gint64         due_ms;
+  NatterOutgoing out;
+} NatterDelayed;
+
+void natter_core_send          (NatterCore           *core,
+                                const NatterEndpoint *to,
+                                GBytes               *data);
+void natter_core_send_text     (NatterCore           *core,
+                                const NatterEndpoint *to,
+                                char                 *text);
+/* Queues a datagram to go out delay_ms from now (a fixed delay, so the
+ * queue stays in order). */
+void natter_core_send_later    (NatterCore           *core,
+                                const NatterEndpoint *to,
+                                GBytes               *data,
+                                gint64                now_ms,
+                                gint64                delay_ms);
+/* Sends only when the reply is no larger than the request, since the
+ * sender's address is not proven yet. */
+void natter_core_send_bounded  (NatterCore           *core,
+                                const NatterEndpoint *to,
+                                GBytes               *data,
+                                gsize                 request_len);
+void natter_core_send_list     (NatterCore           *core,
+                                NatterEntry          *recipient);
+void natter_core_handle_classic (NatterCore          *core,
+                                 const guint8        *data,
+                                 gsize                len,
+                                 const NatterEndpoint *from,
+                                 gint64               now_ms);
+void natter_core_classic_list  (NatterCore           *core,
+                                NatterEntry          *newcomer);
+void natter_core_classic_event (NatterCore           *core,
+                                NatterEntry          *recipient,
+                                const NatterRegEvent *event);
+void natter_core_log_event     (const NatterRegEvent *event);
+
+G_END_DECLS

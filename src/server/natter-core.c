@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "natter-server"
+#include "config.h"
+
+#include <string.h>
+
+#include "natter-core-private.h"
+#include "natter-random.h"
+#include "natter-stun.h"
+#include "natter-wire.h"
+
+#define COOKIE_MAC_SIZE 16
+#define COOKIE_SIZE     (4 + COOKIE_MAC_SIZE)
+
+void
+natter_core_config_init (NatterCoreConfig *config)
+{
+  config->max_peers = 100000;
+  config->timeout_ms = 30000;
+  config->interval_ms = 10000;
+  config->relay = TRUE;
+  config->classic = TRUE;
+  config->classic_rate = NATTER_CLASSIC_RATE_DEFAULT;
+}
+
+void
+natter_outgoing_clear (gpointer data)
+{
+  NatterOutgoing *out = data;
+
+  g_clear_pointer (&out->data, g_bytes_unref);
+}
+
+NatterCore *
+natter_core_new (const NatterCoreConfig *config)
+{
+  NatterCore *core = g_new0 (NatterCore, 1);
+
+  core->config = *config;
+  core->registry = natter_registry_new (config->max_peers, config->timeout_ms);
+  core->outbox = g_array_new (FALSE, TRUE, sizeof (NatterOutgoing));
+  g_array_set_clear_func (core->outbox, natter_outgoing_clear);
+  natter_random_bytes (core->secret, sizeof core->secret);
+  core->classic_sources = g_hash_table_new_full ((GHashFunc) natter_endpoint_hash,
+                                                 (GEqualFunc) natter_endpoint_equal,
+                                                 g_free, g_free);
+  return core;
+}
+
+static void
+delayed_free (gpointer data)
+{
+  NatterDelayed *delayed = data;
+
+  natter_outgoing_clear (&delayed->out);
+  g_free (delayed);
+}
+
+void
+natter_core_free (NatterCore *core)
+{
+  if (core == NULL)
+    return;
+  g_queue_clear_full (&core->later, delayed_free);
+  g_hash_table_unref (core->classic_sources);
+  natter_registry_free (core->registry);
+  g_array_unref (core->outbox);
+  g_free (core);
+}
+
+void
+natter_core_send (NatterCore           *core,
+                  const NatterEndpoint *to,
+                  GBytes               *data)
+{
+  NatterOutgoing out = { *to, data };
+
+  if (data == NULL)
+    return;
+  g_array_append_val (core->outbox, out);
+  core->stats.sent++;
+}
+
+void
+natter_core_send_later (NatterCore           *core,
+                        const NatterEndpoint *to,
+                        GBytes               *data,
+                        gint64                now_ms,
+                        gint64                delay_ms)
+{
+  NatterDelayed *delayed = g_new0 (NatterDelayed, 1);
+
+  delayed->due_ms = now_ms + delay_ms;
+  if (!g_queue_is_empty (&core->later))
+    delayed->due_ms = MAX (delayed->due_ms,
+                           ((NatterDelayed *) g_queue_peek_tail (&core->later))->due_ms);
+  delayed->out.to = *to;
+  delayed->out.data = data;
+  g_queue_push_tail (&core->later, delayed);
+}
+
+void
+natter_core_send_text (NatterCore           *core,
+                       const NatterEndpoint *to,
+                       char                 *text)
+{
+  gsize len = strlen (text);
+
+  natter_core_send (core, to, g_bytes_new_take (text, len));
+}
+
+void
+natter_core_send_bounded (NatterCore           *core,
+                          const NatterEndpoint *to,
+                          GBytes               *data,
+                          gsize                 request_len)
+{
+  if (data == NULL)
+    return;
+  if (g_bytes_get_size (data) > request_len)
+    {
+      core->stats.suppressed++;
+      g_bytes_unref (data);
+      return;
+    }
+  natter_core_send (core, to, data);
+}
+
+static void
+send_error (NatterCore           *core,
+            const NatterEndpoint *to,
+            NatterErrorCode       code,
+            const char           *reason)
+{
+  natter_core_send (core, to, natter_wire_error (code, reason));
+}
+
+/* A reply to an unverified source: the reason is dropped before the reply
+ * is allowed to grow past the request. */
+static void
+send_error_bounded (NatterCore           *core,
+                    const NatterEndpoint *to,
+                    NatterErrorCode       code,
+                    const char           *reason,
+                    gsize                 request_len)
+{
+  GBytes *reply = natter_wire_error (code, reason);
+
+  if (g_bytes_get_size (reply) > request_len)
+    {
+      g_bytes_unref (reply);
+      reply = natter_wire_error (code, NULL);
+    }
+  natter_core_send_bounded (core, to, reply, request_len);
+}
+
+/* Cookies: a MAC over the source endpoint and a time window, so the server
+ * keeps no state for registrations that never prove their address. */
+static void
+cookie_mac (NatterCore           *core,
+            guint32               window,
+            const NatterEndpoint *from,
+            guint8               *out)
+{
+  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, core->secret, sizeof core->secret);
+  guint8 digest[32];
+  gsize digest_len = sizeof digest;
+  guint32 window_be = GUINT32_TO_BE (window);
+  guint16 port_be = GUINT16_TO_BE (from->port);
+
+  g_hmac_update (hmac, (const guint8 *) &window_be, 4);
+  g_hmac_update (hmac, &from->family, 1);
+  g_hmac_update (hmac, from->addr, natter_endpoint_addr_len (from));
+  g_hmac_update (hmac, (const guint8 *) &port_be, 2);
+  g_hmac_get_digest (hmac, digest, &digest_len);
+  memcpy (out, digest, COOKIE_MAC_SIZE);
+}
+
+static void
+make_cookie (NatterCore           *core,
+             const NatterEndpoint *from,
+             gint64                now_ms,
+             guint8               *cookie)
+{
+  guint32 window = (guint32) (now_ms / NATTER_COOKIE_WINDOW_MS);
+  guint32 window_be = GUINT32_TO_BE (window);
+
+  memcpy (cookie, &window_be, 4);
+  cookie_mac (core, window, from, cookie + 4);
+}
+
+static gboolean
+check_cookie (NatterCore           *core,
+              const guint8         *cookie,
+              gsize                 len,
+              const NatterEndpoint *from,
+              gint64                now_ms)
+{
+  guint32 now_window = (guint32) (now_ms / NATTER_COOKIE_WINDOW_MS);
+  guint32 window_be, window;
+  guint8 mac[COOKIE_MAC_SIZE];
+
+  if (cookie == NULL || len != COOKIE_SIZE)
+    return FALSE;
+  memcpy (&window_be, cookie, 4);
+  window = GUINT32_FROM_BE (window_be);
+  if (window != now_window && window + 1 != now_window)
+    return FALSE;
+  cookie_mac (core, window, from, mac);
+  return natter_secret_equal (mac, cookie + 4, COOKIE_MAC_SIZE);
+}
+
+static void
+send_cookie (NatterCore           *core,
+             const NatterEndpoint *to,
+             gint64                now_ms,
+             gsize                 request_len)
+{
+  guint8 cookie[COOKIE_SIZE];
+  GVariantBuilder b;
+
+  make_cookie (core, to, now_ms, cookie);
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  natter_wire_add_bytes (&b, "ck", cookie, sizeof cookie);
+  natter_core_send_bounded (core, to,
+                            natter_wire_encode (NATTER_MSG_COOKIE, g_variant_builder_end (&b)),
+                            request_len);
+}
+
+static void
+send_welcome (NatterCore  *core,
+              NatterEntry *entry)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  natter_wire_add_string (&b, "id", entry->id);
+  natter_wire_add_bytes (&b, "tok", entry->token, NATTER_WIRE_TOKEN_SIZE);
+  natter_wire_add_endpoint (&b, "ep", &entry->public_endpoint);
+  natter_wire_add_u32 (&b, "ival", core->config.interval_ms);
+  natter_wire_add_u32 (&b, "tmo", core->config.timeout_ms);
+  natter_wire_add_u64 (&b, "ver", natter_registry_version (core->registry));
+  natter_core_send (core, &entry->public_endpoint,
+                    natter_wire_encode (NATTER_MSG_WELCOME, g_variant_builder_end (&b)));
+}
+
+static void
+handle_register (NatterCore           *core,
+                 NatterMsg            *msg,
+                 gsize                 len,
+                 const NatterEndpoint *from,
+                 gint64                now_ms)
+{
+  NatterEntry *entry = NULL;
+  NatterRegStatus status;
+
+  if (!check_cookie (core, msg->cookie, msg->cookie_len, from, now_ms))
+    {
+      send_cookie (core, from, now_ms, len);
+      return;
+    }
+
+  /* From here on the source address is proven: replies may be larger. */
+  status = natter_registry_register (core->registry, msg->id, from, msg->candidates,
+                                     msg->n_candidates, FALSE, now_ms, &entry);
+  switch (status)
+    {
+    case NATTER_REG_TAKEN:
+      {
+        g_autofree char *reason = g_strdup_printf ("The ID “%s” is already taken", msg->id);
+
+        g_debug ("registration of %s refused: taken", msg->id);
+        send_error (core, from, NATTER_ERR_ID_TAKEN, reason);
+      }
+      return;
+    case NATTER_REG_FULL:
+      g_debug ("registration of %s refused: full", msg->id);
+      send_error (core, from, NATTER_ERR_SERVER_FULL,
+                  "The server is full: it has reached its limit of registered clients");
+      return;
+    case NATTER_REG_OK:
+    default:
+      break;
+    }
+
+  /* a new session only: registering again must not refill them */
+  if (entry->relay_bucket.tokens < 0)
+    natter_bucket_init (&entry->relay_bucket, NATTER_RELAY_BURST, now_ms);
+  if (entry->request_bucket.tokens < 0)
+    natter_bucket_init (&entry->request_bucket, NATTER_REQUEST_BURST, now_ms);
+  send_welcome (core, entry);
+  natter_core_send_list (core, entry);
+}
+
+static NatterEntry *
+authenticate (NatterCore           *core,
+              NatterMsg            *msg,
+              gsize                 len,
+              const NatterEndpoint *from)
+{
+  NatterEntry *entry = natter_registry_authenticate (core->registry, msg->id, msg->token);
+
+  if (entry == NULL)
+    {
+      core->stats.unauthenticated++;
+      /* Tells a client whose server restarted to register again; bounded,
+       * because anyone can send a made-up token. */
+      send_error_bounded (core, from, NATTER_ERR_UNKNOWN_SESSION,
+                          "Unknown session: register again", len);
+    }
+  return entry;
+}
+
+/* A keep-alive from a new endpoint is a NAT rebinding only once the new
+ * address is proven (the cookie round trip): a token says who the client
+ * is, not where it is, and a forged source must not steer its traffic. */
+static gboolean
+handle_move (NatterCore           *core,
+             NatterEntry          *entry,
+             NatterMsg            *msg,
+             gsize                 len,
+             const NatterEndpoint *from,
+             gint64                now_ms)
+{
+  char old[NATTER_ENDPOINT_STRLEN], now[NATTER_ENDPOINT_STRLEN];
+
+  if (!check_cookie (core, msg->cookie, msg->cookie_len, from, now_ms))
+    {
+      send_cookie (core, from, now_ms, len);
+      return FALSE;
+    }
+  if (!natter_registry_rebind (core->registry, entry, from))
+    {
+      core->stats.unauthenticated++;
+      return FALSE;
+    }
+  g_message ("%s moved from %s to %s", entry->id,
+             natter_endpoint_format (&entry->public_endpoint, old),
+             natter_endpoint_format (from, now));
+  return TRUE;
+}
+
+static void
+handle_keepalive (NatterCore           *core,
+                  NatterEntry          *entry,
+                  NatterMsg            *msg,
+                  gsize                 len,
+                  const NatterEndpoint *from,
+                  gint64                now_ms)
+{
+  GVariantBuilder b;
+
+  if (!natter_endpoint_equal (&entry->public_endpoint, from) &&
+      !handle_move (core, entry, msg, len, from, now_ms))
+    return;
+  natter_registry_touch (core->registry, entry, now_ms);
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  /* what this client has been sent so far, not the registry's newest:
+   * events still waiting in this batch are not a gap */
+  natter_wire_add_u64 (&b, "ver", entry->synced_version);
+  natter_wire_add_endpoint (&b, "ep", &entry->public_endpoint);
+  natter_core_send (core, from, natter_wire_encode (NATTER_MSG_ALIVE, g_variant_builder_end (&b)));
+}
+
+static void
+handle_intro (NatterCore           *core,
+              NatterEntry          *entry,
+              NatterMsg            *msg,
+              gint64                now_ms)
+{
+  NatterEntry *peer = natter_registry_lookup (core->registry, msg->to);
+  guint8 key[NATTER_WIRE_KEY_SIZE];
+  gboolean same_nat;
+  NatterEntry *sides[2][2] = { { entry, peer }, { peer, entry } };
+
+  if (!natter_bucket_take (&entry->request_bucket, now_ms, NATTER_REQUEST_RATE,
+                           NATTER_REQUEST_BURST, 1))
+    {
+      core->stats.rate_limited++;
+      send_error (core, &entry->public_endpoint, NATTER_ERR_RATE_LIMITED,
+                  "Too many introductions: slow down");
+      return;
+    }
+  if (peer == NULL || peer == entry)
+    {
+      g_autofree char *reason = g_strdup_printf ("“%s” is not registered", msg->to);
+
+      send_error (core, &entry->public_endpoint, NATTER_ERR_NO_SUCH_PEER, reason);
+      return;
+    }
+
+  natter_random_bytes (key, sizeof key);
+  same_nat = natter_endpoint_same_address (&entry->public_endpoint, &peer->public_endpoint);
+  /* a classic peer cannot take part: only the asking side learns about it */
+  for (guint i = 0; i < (peer->classic ? 1u : 2u); i++)
+    {
+      NatterEntry *to = sides[i][0];
+      NatterEntry *about = sides[i][1];
+      GVariantBuilder b;
+
+      g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+      natter_wire_add_string (&b, "id", about->id);
+      natter_wire_add_endpoint (&b, "ep", &about->public_endpoint);
+      if (same_nat)
+        natter_wire_add_candidates (&b, "cand", about->candidates, about->n_candidates);
+      if (about->classic)
+        natter_wire_add_bool (&b, "classic", TRUE);
+      else
+        natter_wire_add_bytes (&b, "key", key, sizeof key);
+      natter_core_send (core, &to->public_endpoint,
+                        natter_wire_encode (NATTER_MSG_INTRODUCE, g_variant_builder_end (&b)));
+    }
+  g_debug ("introduced %s and %s", entry->id, peer->id);
+}
+
+static void
+handle_relay (NatterCore  *core,
+              NatterEntry *entry,
+              NatterMsg   *msg,
+              gint64       now_ms)
+{
+  NatterEntry *peer;
+  GVariantBuilder b;
+
+  if (!core->config.relay)
+    {
+      send_error (core, &entry->public_endpoint, NATTER_ERR_RELAY_DISABLED,
+                  "This server does not relay");
+      return;
+    }
+  peer = natter_registry_lookup (core->registry, msg->to);
+  if (peer == NULL || peer == entry)
+    {
+      g_autofree char *reason = g_strdup_printf ("“%s” is not registered", msg->to);
+
+      send_error (core, &entry->public_endpoint, NATTER_ERR_NO_SUCH_PEER, reason);
+      return;
+    }
+  if (peer->classic)
+    {
+      send_error (core, &entry->public_endpoint, NATTER_ERR_CLASSIC_PEER,
+                  "Classic clients cannot receive relayed datagrams");
+      return;
+    }
+  if (!natter_bucket_take (&entry->relay_bucket, now_ms, NATTER_RELAY_RATE,
+                           NATTER_RELAY_BURST, 1))
+    {
+      /* silently: an error per dropped datagram would double the flood */
+      core->stats.rate_limited++;
+      return;
+    }
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  natter_wire_add_string (&b, "id", entry->id);
+  natter_wire_add_bytes (&b, "data", msg->data, msg->data_len);
+  natter_core_send (core, &peer->public_endpoint,
+                    natter_wire_encode (NATTER_MSG_RELAYED, g_variant_builder_end (&b)));
+  core->stats.relayed++;
+}
+
+static void
+handle_native (NatterCore           *core,
+               const guint8         *data,
+               gsize                 len,
+               const NatterEndpoint *from,
+               gint64                now_ms)
+{
+  g_auto(NatterMsg) msg = { 0 };
+  g_autoptr(GError) error = NULL;
+  NatterEntry *entry;
+
+  core->stats.native++;
+  if (!natter_msg_parse (&msg, data, len, &error))
+    {
+      if (g_error_matches (error, NATTER_WIRE_ERROR, NATTER_WIRE_ERROR_VERSION))
+        core->stats.bad_version++;
+      else if (g_error_matches (error, NATTER_WIRE_ERROR, NATTER_WIRE_ERROR_UNKNOWN_TYPE))
+        core->stats.unknown_type++;
+      else
+        core->stats.malformed++;
+      g_debug ("dropped a datagram of %" G_GSIZE_FORMAT " bytes: %s", len, error->message);
+      return;
+    }
+
+  switch (msg.type)
+    {
+    case NATTER_MSG_REGISTER:
+      handle_register (core, &msg, len, from, now_ms);
+      return;
+    case NATTER_MSG_KEEPALIVE:
+    case NATTER_MSG_RESYNC:
+    case NATTER_MSG_BYE:
+    case NATTER_MSG_INTRO:
+    case NATTER_MSG_RELAY:
+      break;
+    default:
+      /* server-to-client and peer messages have no business here */
+      core->stats.unknown_type++;
+      return;
+    }
+
+  entry = authenticate (core, &msg, len, from);
+  if (entry == NULL)
+    return;
+
+  /* any authenticated request from where the client is shows it is alive */
+  if (msg.type != NATTER_MSG_KEEPALIVE && natter_endpoint_equal (&entry->public_endpoint, from))
+    natter_registry_touch (core->registry, entry, now_ms);
+
+  switch (msg.type)
+    {
+    case NATTER_MSG_KEEPALIVE:
+      handle_keepalive (core, entry, &msg, len, from, now_ms);
+      break;
+    case NATTER_MSG_RESYNC:
+      if (natter_bucket_take (&entry->request_bucket, now_ms, NATTER_REQUEST_RATE,
+                              NATTER_REQUEST_BURST, 1))
+        natter_core_send_list (core, entry);
+      else
+        core->stats.rate_limited++;
+      break;
+    case NATTER_MSG_BYE:
+      natter_registry_remove (core->registry, entry, NATTER_EVENT_LEAVE);
+      break;
+    case NATTER_MSG_INTRO:
+      handle_intro (core, entry, &msg, now_ms);
+      break;
+    case NATTER_MSG_RELAY:
+      handle_relay (core, entry, &msg, now_ms);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+handle_stun (NatterCore           *core,
+             const guint8         *data,
+             gsize                 len,
+             const NatterEndpoint *from)
+{
+  NatterStunRequest request;
+  guint8 reply[NATTER_STUN_MAX_RESPONSE];
+  gsize reply_len;
+
+  core->stats.stun++;
+  if (!natter_stun_parse_binding_request (data, len, &request))
+    {
+      core->stats.malformed++;
+      return;
+    }
+  reply_len = natter_stun_build_binding_response (&request, from, reply, sizeof reply);
+  if (reply_len > 0)
+    natter_core_send (core, from, g_bytes_new (reply, reply_len));
+}
+
+void
+natter_core_handle (NatterCore           *core,
+                    const guint8         *data,
+                    gsize                 len,
+                    const NatterEndpoint *from,
+                    gint64                now_ms)
+{
+  g_return_if_fail (core != NULL);
+  g_return_if_fail (natter_endpoint_is_set (from));
+
+  core->stats.received++;
+  /* Nobody legitimate sends from port 0, and replies there go nowhere. */
+  if (from->port == 0)
+    {
+      core->stats.invalid++;
+      return;
+    }
+  switch (natter_packet_classify (data, len))
+    {
+    case NATTER_PACKET_NATIVE:
+      handle_native (core, data, len, from, now_ms);
+      break;
+    case NATTER_PACKET_STUN:
+      handle_stun (core, data, len, from);
+      break;
+    case NATTER_PACKET_CLASSIC:
+      if (core->config.classic)
+        natter_core_handle_classic (core, data, len, from, now_ms);
+      else
+        core->stats.invalid++;
+      break;
+    case NATTER_PACKET_INVALID:
+    default:
+      core->stats.invalid++;
+      break;
+    }
+}
+
+void
+natter_core_expire (NatterCore *core,
+                    gint64      now_ms)
+{
+  natter_registry_expire (core->registry, now_ms);
+  while (!g_queue_is_empty (&core->later) &&
+         ((NatterDelayed *) g_queue_peek_head (&core->later))->due_ms <= now_ms)
+    {
+      NatterDelayed *delayed = g_queue_pop_head (&core->later);
+
+      natter_core_send (core, &delayed->out.to, g_steal_pointer (&delayed->out.data));
+      delayed_free (delayed);
+    }
+}
+
+void
+natter_core_shutdown (NatterCore *core)
+{
+  for (GList *l = natter_registry_entries (core->registry); l != NULL; l = l->next)
+    {
+      NatterEntry *entry = l->data;
+      GVariantBuilder b;
+
+      if (entry->classic)
+        continue;
+      g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+      natter_wire_add_string (&b, "why", "The server is shutting down");
+      natter_core_send (core, &entry->public_endpoint,
+                        natter_wire_encode (NATTER_MSG_SHUTDOWN, g_variant_builder_end (&b)));
+    }
+}
+
+GArray *
+natter_core_take_outbox (NatterCore *core)
+{
+  GArray *taken = core->outbox;
+
+  core->outbox = g_array_new (FALSE, TRUE, sizeof (NatterOutgoing));
+  g_array_set_clear_func (core->outbox, natter_outgoing_clear);
+  return taken;
+}
+
+gboolean
+natter_core_has_output (NatterCore *core)
+{
+  return core->outbox->len > 0 || natter_registry_has_events (core->registry);
+}
+
+gint64
+natter_core_next_deadline (NatterCore *core)
+{
+  gint64 deadline = natter_registry_next_deadline (core->registry);
+
+  if (!g_queue_is_empty (&core->later))
+    {
+      gint64 due = ((NatterDelayed *) g_queue_peek_head (&core->later))->due_ms;
+
+      deadline = deadline < 0 ? due : MIN (deadline, due);
+    }
+  return deadline;
+}
+
+NatterRegistry *
+natter_core_get_registry (NatterCore *core)
+{
+  return core->registry;
+}
+
+const NatterCoreStats *
+natter_core_get_stats (NatterCore *core)
+{
+  return &core->stats;
+}

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "natter-server"
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include "natter-server.h"
+#include "natter-wire.h"
+
+#define BATCH          64
+/* larger than any valid datagram, so oversized ones are seen as such */
+#define RECV_BUFFER    2048
+#define MAX_PER_WAKEUP 1024
+#define SOCKET_BUFFER  (4 * 1024 * 1024)
+/* beyond this many queued datagrams the newest are dropped, not the server */
+#define OUTBOX_LIMIT   (256 * 1024)
+
+struct _NatterServer
+{
+  NatterCore *core;
+  GSocket    *socket;
+  gboolean    ipv6_socket;
+  guint16     port;
+  char       *description;
+  GSource    *read_source;
+  GSource    *write_source;
+  GSource    *deadline_source;
+  GArray     *pending;      /* NatterOutgoing not yet sent */
+  guint       pending_head;
+  guint8      buffers[BATCH][RECV_BUFFER];
+};
+
+static gint64
+now_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
+}
+
+static void arm_deadline (NatterServer *server);
+static void flush_output (NatterServer *server);
+
+static gboolean
+on_writable (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      user_data)
+{
+  NatterServer *server = user_data;
+
+  g_clear_pointer (&server->write_source, g_source_destroy);
+  flush_output (server);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_pending (NatterServer *server)
+{
+  while (server->pending_head < server->pending->len)
+    {
+      GOutputMessage messages[BATCH];
+      GOutputVector vectors[BATCH];
+      GSocketAddress *addresses[BATCH];
+      guint n = MIN (BATCH, server->pending->len - server->pending_head);
+      g_autoptr(GError) error = NULL;
+      gint sent;
+
+      for (guint i = 0; i < n; i++)
+        {
+          NatterOutgoing *out = &g_array_index (server->pending, NatterOutgoing,
+                                                server->pending_head + i);
+
+          addresses[i] = natter_endpoint_to_sockaddr (&out->to, server->ipv6_socket);
+          vectors[i].buffer = g_bytes_get_data (out->data, &vectors[i].size);
+          messages[i] = (GOutputMessage) { addresses[i], &vectors[i], 1, 0, NULL, 0 };
+        }
+      sent = g_socket_send_messages (server->socket, messages, n, 0, NULL, &error);
+      for (guint i = 0; i < n; i++)
+        g_object_unref (addresses[i]);
+
+      if (sent < 0)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              if (server->write_source == NULL)
+                {
+                  server->write_source = g_socket_create_source (server->socket, G_IO_OUT, NULL);
+                  g_source_set_callback (server->write_source, G_SOURCE_FUNC (on_writable),
+                                         server, NULL);
+                  g_source_attach (server->write_source, NULL);
+                  g_source_unref (server->write_source);
+                }
+              return;
+            }
+          /* An unreachable or refused destination fails this datagram
+           * alone; skip it and go on. */
+          g_debug ("send failed: %s", error->message);
+          sent = 1;
+        }
+      server->pending_head += sent;
+    }
+  g_array_set_size (server->pending, 0);
+  server->pending_head = 0;
+}
+
+static void
+flush_output (NatterServer *server)
+{
+  g_autoptr(GArray) out = NULL;
+
+  natter_core_flush (server->core);
+  out = natter_core_take_outbox (server->core);
+  if (out->len > 0)
+    {
+      guint room = OUTBOX_LIMIT - MIN (OUTBOX_LIMIT, server->pending->len - server->pending_head);
+      guint take = MIN (room, out->len);
+
+      if (take < out->len)
+        g_warning ("send queue full: dropping %u datagrams", out->len - take);
+      for (guint i = 0; i < take; i++)
+        {
+          NatterOutgoing *o = &g_array_index (out, NatterOutgoing, i);
+          NatterOutgoing copy = { o->to, g_steal_pointer (&o->data) };
+
+          g_array_append_val (server->pending, copy);
+        }
+    }
+  if (server->write_source == NULL)
+    send_pending (server);
+}
+
+static gboolean
+on_readable (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      user_data)
+{
+  NatterServer *server = user_data;
+  guint handled = 0;
+
+  while (handled < MAX_PER_WAKEUP)
+    {
+      GInputMessage messages[BATCH];
+      GInputVector vectors[BATCH];
+      GSocketAddress *addresses[BATCH] = { 0 };
+      g_autoptr(GError) error = NULL;
+      gint n;
+      gint64 now;
+
+      for (guint i = 0; i < BATCH; i++)
+        {
+          vectors[i] = (GInputVector) { server->buffers[i], RECV_BUFFER };
+          messages[i] = (GInputMessage) { &addresses[i], &vectors[i], 1, 0, 0, NULL, NULL };
+        }
+      n = g_socket_receive_messages (socket, messages, BATCH, 0, NULL, &error);
+      if (n <= 0)
+        {
+          if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            g_debug ("receive failed: %s", error->message);
+          break;
+        }
+
+      now = now_ms ();
+      for (gint i = 0; i < n; i++)
+        {
+          NatterEndpoint from;
+
+          if (addresses[i] != NULL && natter_endpoint_from_sockaddr (&from, addresses[i]) &&
+              (messages[i].flags & MSG_TRUNC) == 0)
+            natter_core_handle (server->core, server->buffers[i], messages[i].bytes_received,
+                                &from, now);
+          g_clear_object (&addresses[i]);
+        }
+      handled += n;
+      if (n < BATCH)
+        break;
+    }
+
+  flush_output (server);
+  arm_deadline (server);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  NatterServer *server = user_data;
+
+  natter_core_expire (server->core, now_ms ());
+  flush_output (server);
+  arm_deadline (server);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+deadline_dispatch (GSource     *source,
+                   GSourceFunc  callback,
+                   gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs deadline_funcs = { NULL, NULL, deadline_dispatch, NULL, NULL, NULL };
+
+/* One timer for the earliest client deadline, moved as deadlines change:
+ * each client is dropped at its own deadline, not at the next sweep. */
+static void
+arm_deadline (NatterServer *server)
+{
+  gint64 deadline = natter_core_next_deadline (server->core);
+
+  g_source_set_ready_time (server->deadline_source, deadline < 0 ? -1 : deadline * 1000);
+}
+
+static GSocket *
+open_socket (GSocketFamily   family,
+             GInetAddress   *address,
+             guint16         port,
+             GError        **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) sockaddr = NULL;
+  g_autoptr(GInetAddress) any = NULL;
+
+  socket = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
+  if (socket == NULL)
+    return NULL;
+  if (address == NULL)
+    address = any = g_inet_address_new_any (family);
+  sockaddr = g_inet_socket_address_new (address, port);
+  if (!g_socket_bind (socket, sockaddr, FALSE, error))
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  /* a registration storm arrives faster than one wake-up drains it */
+  g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, SOCKET_BUFFER, NULL);
+  g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, SOCKET_BUFFER, NULL);
+  return g_steal_pointer (&socket);
+}
+
+NatterServer *
+natter_server_new (const NatterCoreConfig *config,
+                   const char             *bind_address,
+                   guint16                 port,
+                   GError                **error)
+{
+  g_autoptr(NatterServer) server = g_new0 (NatterServer, 1);
+  g_autoptr(GSocketAddress) local = NULL;
+  g_autoptr(GError) v6_error = NULL;
+
+  server->pending = g_array_new (FALSE, TRUE, sizeof (NatterOutgoing));
+  g_array_set_clear_func (server->pending, natter_outgoing_clear);
+
+  if (bind_address != NULL)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind_address);
+
+      if (address == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "“%s” is not an IPv4 or IPv6 address", bind_address);
+          return NULL;
+        }
+      server->socket = open_socket (g_inet_address_get_family (address), address, port, error);
+      if (server->socket == NULL)
+        return NULL;
+      server->ipv6_socket = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6;
+    }
+  else
+    {
+      /* one IPv6 socket that also takes IPv4 (GLib clears IPV6_V6ONLY);
+       * where the host has no IPv6, an IPv4 socket */
+      server->socket = open_socket (G_SOCKET_FAMILY_IPV6, NULL, port, &v6_error);
+      server->ipv6_socket = server->socket != NULL;
+      if (server->socket == NULL)
+        {
+          g_debug ("no IPv6 socket (%s): IPv4 only", v6_error->message);
+          server->socket = open_socket (G_SOCKET_FAMILY_IPV4, NULL, port, error);
+          if (server->socket == NULL)
+            return NULL;
+        }
+    }
+
+  local = g_socket_get_local_address (server->socket, error);
+  if (local == NULL)
+    return NULL;
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  {
+    g_autofree char *addr = g_inet_address_to_string (
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+
+    server->description = g_strdup_printf ("%s%s%s port %u%s",
+                                           server->ipv6_socket ? "[" : "", addr,
+                                           server->ipv6_socket ? "]" : "", server->port,
+                                           bind_address == NULL && server->ipv6_socket
+                                             ? " (IPv4 and IPv6)" : "");
+  }
+
+  server->core = natter_core_new (config);
+  server->read_source = g_socket_create_source (server->socket, G_IO_IN, NULL);
+  g_source_set_callback (server->read_source, G_SOURCE_FUNC (on_readable), server, NULL);
+  g_source_attach (server->read_source, NULL);
+  server->deadline_source = g_source_new (&deadline_funcs, sizeof (GSource));
+  g_source_set_callback (server->deadline_source, on_deadline, server, NULL);
+  g_source_set_ready_time (server->deadline_source, -1);
+  g_source_attach (server->deadline_source, NULL);
+
+  return g_steal_pointer (&server);
+}
+
+void
+natter_server_free (NatterServer *server)
+{
+  if (server == NULL)
+    return;
+  if (server->read_source != NULL)
+    {
+      g_source_destroy (server->read_source);
+      g_source_unref (server->read_source);
+    }
+  if (server->deadline_source != NULL)
+    {
+      g_source_destroy (server->deadline_source);
+      g_source_unref (server->deadline_source);
+    }
+  if (server->write_source != NULL)
+    g_source_destroy (server->write_source);
+  g_clear_pointer (&server->pending, g_array_unref);
+  g_clear_pointer (&server->core, natter_core_free);
+  g_clear_object (&server->socket);
+  g_free (server->description);
+  g_free (server);
+}
+
+guint16
+natter_server_get_port (NatterServer *server)
+{
+  return server->port;
+}
+
+const char *
+natter_server_describe (NatterServer *server)
+{
+  return server->description;
+}
+
+NatterCore *
+natter_server_get_core (NatterServer *server)
+{
+  return server->core;
+}
+
+void
+natter_server_shutdown (NatterServer *server)
+{
+  natter_core_shutdown (server->core);
+  flush_output (server);
+  /* a last, blocking attempt: the goodbyes matter more than a fast exit */
+  if (server->pending_head < server->pending->len)
+    {
+      g_clear_pointer (&server->write_source, g_source_destroy);
+      g_socket_set_blocking (server->socket, TRUE);
+      send_pending (server);
+    }
+}
