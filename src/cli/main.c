@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "natter-cli"
+#include "config.h"
+
+#include <gio/gunixinputstream.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "natter-client.h"
+#include "natter-id.h"
+
+/* natter-cli: the assignment's client, on the Natter engine. Commands on
+ * standard input, one per line; output on standard output, line by line. */
+
+typedef struct
+{
+  NatterClient     *client;
+  GMainLoop        *loop;
+  GDataInputStream *input;
+  GCancellable     *cancellable;
+  int               status;
+} Cli;
+
+static void
+say (const char *format,
+     ...) G_GNUC_PRINTF (1, 2);
+
+static void
+say (const char *format,
+     ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  vfprintf (stdout, format, args);
+  va_end (args);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+static void
+quit (Cli *cli,
+      int  status)
+{
+  cli->status = status;
+  g_cancellable_cancel (cli->cancellable);
+  g_main_loop_quit (cli->loop);
+}
+
+static void
+on_message_state (NatterMessage *message,
+                  GParamSpec    *pspec,
+                  NatterPeer    *peer)
+{
+  switch (natter_message_get_state (message))
+    {
+    case NATTER_MESSAGE_DELIVERED:
+      say ("Delivered to %s via %s", natter_peer_get_id (peer),
+           natter_path_kind_to_string (natter_peer_get_path (peer)));
+      break;
+    case NATTER_MESSAGE_FAILED:
+      say ("Failed to deliver to %s: %s", natter_peer_get_id (peer),
+           natter_peer_get_online (peer) ? "no acknowledgement within 30 seconds"
+                                         : "the peer went off-line");
+      break;
+    default:
+      return;
+    }
+  g_signal_handlers_disconnect_by_func (message, on_message_state, peer);
+}
+
+static void
+show_list (Cli *cli)
+{
+  GListModel *peers = natter_client_get_peers (cli->client);
+  guint n = g_list_model_get_n_items (peers);
+
+  if (natter_client_get_public_endpoint (cli->client) != NULL)
+    say ("%s %s", natter_client_get_id (cli->client),
+         natter_client_get_public_endpoint (cli->client));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(NatterPeer) peer = g_list_model_get_item (peers, i);
+
+      say ("%s %s", natter_peer_get_id (peer), natter_peer_get_endpoint (peer));
+    }
+}
+
+static void
+show_status (Cli *cli)
+{
+  GListModel *peers = natter_client_get_peers (cli->client);
+  guint n = g_list_model_get_n_items (peers);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(NatterPeer) peer = g_list_model_get_item (peers, i);
+
+      say ("%s %s %s", natter_peer_get_id (peer),
+           natter_path_kind_to_string (natter_peer_get_path (peer)),
+           natter_peer_get_endpoint (peer));
+    }
+}
+
+static void
+chat (Cli        *cli,
+      const char *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  const char *space = strchr (args, ' ');
+  NatterMessage *message;
+  NatterPeer *peer;
+
+  if (space == NULL || space[1] == '\0')
+    {
+      say ("Usage: @chat ID TEXT");
+      return;
+    }
+  id = g_strndup (args, space - args);
+  message = natter_client_send_message (cli->client, id, space + 1, &error);
+  if (message == NULL)
+    {
+      say ("%s", error->message);
+      return;
+    }
+  peer = natter_client_lookup_peer (cli->client, id);
+  if (natter_message_get_state (message) == NATTER_MESSAGE_SENT)
+    say ("Sent to %s (classic client: no receipt)", natter_peer_get_id (peer));
+  else
+    g_signal_connect_object (message, "notify::state", G_CALLBACK (on_message_state), peer, 0);
+}
+
+static void
+help (void)
+{
+  say ("@show_list          every registered client: ID ip:port");
+  say ("@chat ID TEXT       send TEXT to ID");
+  say ("@status             the path to each peer: ID PATH ENDPOINT");
+  say ("@exit               unregister and quit (end of input does the same)");
+  say ("@help               this list");
+}
+
+static void read_next (Cli *cli);
+
+static void
+on_line (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  gsize len = 0;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
+                                                   &len, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (line == NULL)
+    {
+      if (error != NULL)
+        g_printerr ("natter-cli: cannot read input: %s\n", error->message);
+      natter_client_stop (cli->client);
+      quit (cli, 0);
+      return;
+    }
+  g_strchomp (line);
+
+  if (g_str_equal (line, "@exit"))
+    {
+      natter_client_stop (cli->client);
+      quit (cli, 0);
+      return;
+    }
+  if (g_str_equal (line, "@show_list"))
+    show_list (cli);
+  else if (g_str_equal (line, "@status"))
+    show_status (cli);
+  else if (g_str_has_prefix (line, "@chat "))
+    chat (cli, line + strlen ("@chat "));
+  else if (g_str_equal (line, "@help"))
+    help ();
+  else if (*line != '\0')
+    say ("Unknown command “%s”: try @help", line);
+  read_next (cli);
+}
+
+static void
+read_next (Cli *cli)
+{
+  g_data_input_stream_read_line_async (cli->input, G_PRIORITY_DEFAULT, cli->cancellable,
+                                       on_line, cli);
+}
+
+static void
+on_received (NatterClient  *client,
+             NatterPeer    *peer,
+             NatterMessage *message,
+             Cli           *cli)
+{
+  say ("From %s [%s]", natter_peer_get_id (peer), natter_message_get_text (message));
+}
+
+static void
+on_state (NatterClient *client,
+          GParamSpec   *pspec,
+          Cli          *cli)
+{
+  static gboolean was_online;
+  const char *error = natter_client_get_error (client);
+
+  switch (natter_client_get_state (client))
+    {
+    case NATTER_CLIENT_ONLINE:
+      if (!was_online)
+        read_next (cli);
+      was_online = TRUE;
+      break;
+    case NATTER_CLIENT_ERROR:
+      g_printerr ("natter-cli: %s\n", error != NULL ? error : "cannot connect");
+      quit (cli, 1);
+      break;
+    case NATTER_CLIENT_RECONNECTING:
+      if (!was_online)
+        {
+          g_printerr ("natter-cli: cannot reach the server %s: %s\n",
+                      natter_client_get_server (client), error != NULL ? error : "no answer");
+          natter_client_stop (client);
+          quit (cli, 1);
+        }
+      else
+        g_printerr ("natter-cli: reconnecting: %s\n", error != NULL ? error : "");
+      break;
+    default:
+      break;
+    }
+}
+
+/* Reads one line from standard input for the assignment's prompts. */
+static char *
+prompt (const char *question)
+{
+  char buf[512];
+
+  fputs (question, stdout);
+  fflush (stdout);
+  if (fgets (buf, sizeof buf, stdin) == NULL)
+    return NULL;
+  return g_strstrip (g_strdup (buf));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) stdin_stream = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *server = NULL;
+  gint port = NATTER_CLIENT_DEFAULT_PORT;
+  gint keepalive = 0;
+  gboolean classic = FALSE;
+  gboolean version = FALSE;
+  Cli cli = { 0 };
+  const GOptionEntry entries[] = {
+    { "server", 's', 0, G_OPTION_ARG_STRING, &server, "Rendezvous server (default port 10080)", "HOST[:PORT]" },
+    { "id", 'i', 0, G_OPTION_ARG_STRING, &id, "Your ID: 1 to 32 letters, digits, “-”, “_” or “.”", "ID" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Local UDP port (default 10081, or a free one when taken; 0 for any)", "PORT" },
+    { "classic", 0, 0, G_OPTION_ARG_NONE, &classic, "Speak the assignment's text protocol to its server.py", NULL },
+    { "keepalive", 'k', 0, G_OPTION_ARG_INT, &keepalive, "Keep-alive interval, overriding the server's", "SECONDS" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  context = g_option_context_new ("- chat with Natter from a terminal");
+  g_option_context_set_description (context,
+    "Commands: @show_list, @chat ID TEXT, @status, @exit, @help");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("natter-cli: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      say ("natter-cli %s", PACKAGE_VERSION);
+      return 0;
+    }
+  if (port < 0 || port > 65535)
+    {
+      g_printerr ("natter-cli: --port must be between 0 and 65535\n");
+      return 2;
+    }
+  if (keepalive < 0 || keepalive > 3600)
+    {
+      g_printerr ("natter-cli: --keepalive must be between 1 and 3600 seconds\n");
+      return 2;
+    }
+  if (id == NULL && (id = prompt ("Enter client ID: ")) == NULL)
+    return 2;
+  if (server == NULL && (server = prompt ("Enter server IP address: ")) == NULL)
+    return 2;
+  if (!natter_id_validate (id, -1, &error))
+    {
+      g_printerr ("natter-cli: invalid ID “%s”: %s\n", id, error->message);
+      return 2;
+    }
+
+  cli.loop = g_main_loop_new (NULL, FALSE);
+  cli.cancellable = g_cancellable_new ();
+  stdin_stream = g_unix_input_stream_new (0, FALSE);
+  cli.input = g_data_input_stream_new (stdin_stream);
+  cli.client = natter_client_new (id, server, port, classic);
+  if (keepalive > 0)
+    natter_client_set_keepalive (cli.client, keepalive * 1000);
+  g_signal_connect (cli.client, "notify::state", G_CALLBACK (on_state), &cli);
+  g_signal_connect (cli.client, "message-received", G_CALLBACK (on_received), &cli);
+
+  natter_client_start (cli.client);
+  /* an error at once (a busy port) has been reported by on_state */
+  if (natter_client_get_state (cli.client) != NATTER_CLIENT_ERROR)
+    g_main_loop_run (cli.loop);
+
+  natter_client_stop (cli.client);
+  g_clear_object (&cli.client);
+  g_clear_object (&cli.input);
+  g_clear_object (&cli.cancellable);
+  g_main_loop_unref (cli.loop);
+  return cli.status;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "natter-message.h"
+#include "natter-punch.h"
+
+G_BEGIN_DECLS
+
+#define NATTER_TYPE_PEER (natter_peer_get_type ())
+G_DECLARE_FINAL_TYPE (NatterPeer, natter_peer, NATTER, PEER, GObject)
+
+const char     *natter_peer_get_id           (NatterPeer *self);
+gboolean        natter_peer_get_online       (NatterPeer *self);
+gboolean        natter_peer_get_same_nat     (NatterPeer *self);
+gboolean        natter_peer_get_classic      (NatterPeer *self);
+NatterPathKind  natter_peer_get_path         (NatterPeer *self);
+/* "198.18.0.12:10081": where chat goes now (the path's endpoint, or the
+ * public endpoint the server announced) */
+const char     *natter_peer_get_endpoint     (NatterPeer *self);
+/* NatterMessage items, oldest first */
+GListModel     *natter_peer_get_conversation (NatterPeer *self);
+
+G_END_DECLS
