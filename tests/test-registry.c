@@ -509,6 +509,31 @@ test_rebind_refused (void)
 }
 
 static void
+test_rebind_over_classic (void)
+{
+  NatterRegistry *reg = natter_registry_new (10, TIMEOUT);
+  NatterEntry *alice = reg_ok (reg, "alice", "198.18.0.1:4000", 0);
+  NatterEndpoint carol_ep = ep ("198.18.0.3:4000");
+  NatterEntry *carol = NULL;
+  g_autoptr(GArray) events = NULL;
+
+  g_assert_cmpint (natter_registry_register (reg, "carol", &carol_ep, NULL, 0, TRUE, 0, &carol),
+                   ==, NATTER_REG_OK);
+  drain (reg);
+
+  /* a proven rebinding wins over a classic registration, never proven */
+  g_assert_true (natter_registry_rebind (reg, alice, &carol_ep));
+  g_assert_null (natter_registry_lookup (reg, "carol"));
+  g_assert_true (natter_registry_lookup_endpoint (reg, &carol_ep) == alice);
+  events = natter_registry_take_events (reg);
+  g_assert_cmpuint (events->len, ==, 2);
+  g_assert_cmpint (g_array_index (events, NatterRegEvent, 0).kind, ==, NATTER_EVENT_LEAVE);
+  g_assert_cmpint (g_array_index (events, NatterRegEvent, 1).kind, ==, NATTER_EVENT_MOVE);
+
+  natter_registry_free (reg);
+}
+
+static void
 test_register_evicts (void)
 {
   NatterRegistry *reg = natter_registry_new (10, TIMEOUT);
@@ -779,6 +804,7 @@ main (int   argc,
   g_test_add_func ("/registry/clock-backwards", test_clock_backwards);
   g_test_add_func ("/registry/rebind", test_rebind);
   g_test_add_func ("/registry/rebind-refused", test_rebind_refused);
+  g_test_add_func ("/registry/rebind-over-classic", test_rebind_over_classic);
   g_test_add_func ("/registry/register-evicts", test_register_evicts);
   g_test_add_func ("/registry/remove", test_remove);
   g_test_add_func ("/registry/versions", test_versions);

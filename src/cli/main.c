@@ -83,7 +83,7 @@ show_list (Cli *cli)
     {
       g_autoptr(NatterPeer) peer = g_list_model_get_item (peers, i);
 
-      say ("%s %s", natter_peer_get_id (peer), natter_peer_get_endpoint (peer));
+      say ("%s %s", natter_peer_get_id (peer), natter_peer_get_public_endpoint (peer));
     }
 }
 
@@ -238,17 +238,18 @@ on_state (NatterClient *client,
     }
 }
 
-/* Reads one line from standard input for the assignment's prompts. */
+/* Reads one line for the assignment's prompts, from the same buffered
+ * stream the commands come from, so nothing typed ahead is lost. */
 static char *
-prompt (const char *question)
+prompt (GDataInputStream *input,
+        const char       *question)
 {
-  char buf[512];
+  char *line;
 
   fputs (question, stdout);
   fflush (stdout);
-  if (fgets (buf, sizeof buf, stdin) == NULL)
-    return NULL;
-  return g_strstrip (g_strdup (buf));
+  line = g_data_input_stream_read_line_utf8 (input, NULL, NULL, NULL);
+  return line != NULL ? g_strstrip (line) : NULL;
 }
 
 int
@@ -300,9 +301,11 @@ main (int   argc,
       g_printerr ("natter-cli: --keepalive must be between 1 and 3600 seconds\n");
       return 2;
     }
-  if (id == NULL && (id = prompt ("Enter client ID: ")) == NULL)
+  stdin_stream = g_unix_input_stream_new (0, FALSE);
+  cli.input = g_data_input_stream_new (stdin_stream);
+  if (id == NULL && (id = prompt (cli.input, "Enter client ID: ")) == NULL)
     return 2;
-  if (server == NULL && (server = prompt ("Enter server IP address: ")) == NULL)
+  if (server == NULL && (server = prompt (cli.input, "Enter server IP address: ")) == NULL)
     return 2;
   if (!natter_id_validate (id, -1, &error))
     {
@@ -312,8 +315,6 @@ main (int   argc,
 
   cli.loop = g_main_loop_new (NULL, FALSE);
   cli.cancellable = g_cancellable_new ();
-  stdin_stream = g_unix_input_stream_new (0, FALSE);
-  cli.input = g_data_input_stream_new (stdin_stream);
   cli.client = natter_client_new (id, server, port, classic);
   if (keepalive > 0)
     natter_client_set_keepalive (cli.client, keepalive * 1000);

@@ -381,3 +381,21 @@ natter_client_send_message (NatterClient  *self,
   natter_client_reschedule (self);
   return message;
 }
+
+gboolean
+natter_client_retry_message (NatterClient  *self,
+                             NatterPeer    *peer,
+                             NatterMessage *message)
+{
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (NATTER_IS_PEER (peer), FALSE);
+  g_return_val_if_fail (NATTER_IS_MESSAGE (message), FALSE);
+
+  if (natter_message_get_state (message) != NATTER_MESSAGE_FAILED ||
+      natter_message_get_direction (message) != NATTER_MESSAGE_OUTGOING || peer->classic)
+    return FALSE;
+  natter_message_set_state (message, NATTER_MESSAGE_SENDING);
+  natter_client_chat_queue (self, peer, message, natter_client_now ());
+  natter_client_reschedule (self);
+  return natter_message_get_state (message) == NATTER_MESSAGE_SENDING;
+}

@@ -13,6 +13,7 @@
  * peers of a Natter server. */
 
 #define CLASSIC_MAX_TEXT 2000
+#define CLASSIC_MAX_LINE 2048
 #define CLASSIC_REGISTER_RETRY_MS 2000
 
 /* The address this host uses towards the server, as client.py finds it:
@@ -209,6 +210,8 @@ natter_client_classic_send (NatterClient *self,
   if (strlen (text) > CLASSIC_MAX_TEXT || strchr (text, '\n') != NULL)
     return FALSE;
   line = natter_classic_format_chat (self->id, text);
+  if (strlen (line) > CLASSIC_MAX_LINE)
+    return FALSE;
   natter_client_send_text (self, natter_peer_classic_destination (peer), line);
   return TRUE;
 }

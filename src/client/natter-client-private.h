@@ -64,7 +64,7 @@ struct _NatterClient
   /* a LIST being assembled */
   guint64            list_version;
   guint16            list_parts;
-  guint64            list_seen_mask[4];   /* up to 256 parts */
+  GArray            *list_seen;           /* gboolean per part */
   GHashTable        *list_entries;        /* id -> NatterPeerInfo* with owned id */
 
   gdouble            test_send_loss;

@@ -117,18 +117,18 @@ static void
 apply_list_part (NatterClient *self,
                  NatterMsg    *msg)
 {
-  if (msg->parts > 256)
-    return;
   if (self->list_entries == NULL || msg->version != self->list_version ||
       msg->parts != self->list_parts)
     {
       g_clear_pointer (&self->list_entries, g_hash_table_unref);
+      g_clear_pointer (&self->list_seen, g_array_unref);
       self->list_entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, peer_info_free);
+      self->list_seen = g_array_new (FALSE, TRUE, sizeof (gboolean));
+      g_array_set_size (self->list_seen, msg->parts);
       self->list_version = msg->version;
       self->list_parts = msg->parts;
-      memset (self->list_seen_mask, 0, sizeof self->list_seen_mask);
     }
-  self->list_seen_mask[msg->part / 64] |= G_GUINT64_CONSTANT (1) << (msg->part % 64);
+  g_array_index (self->list_seen, gboolean, msg->part) = TRUE;
   for (guint i = 0; i < msg->peers->len; i++)
     {
       NatterPeerInfo *info = g_memdup2 (&g_array_index (msg->peers, NatterPeerInfo, i),
@@ -139,7 +139,7 @@ apply_list_part (NatterClient *self,
     }
 
   for (guint i = 0; i < self->list_parts; i++)
-    if (!(self->list_seen_mask[i / 64] & (G_GUINT64_CONSTANT (1) << (i % 64))))
+    if (!g_array_index (self->list_seen, gboolean, i))
       return;
 
   /* complete: it replaces what we had */
@@ -155,6 +155,7 @@ apply_list_part (NatterClient *self,
   self->version = self->list_version;
   self->list_deadline_ms = -1;
   g_clear_pointer (&self->list_entries, g_hash_table_unref);
+  g_clear_pointer (&self->list_seen, g_array_unref);
 }
 
 static void
@@ -192,6 +193,17 @@ handle_error (NatterClient *self,
   switch (msg->code)
     {
     case NATTER_ERR_ID_TAKEN:
+      /* coming back after losing the server, the ID may still be held by
+       * our own old registration (from a port the NAT has since changed):
+       * it times out, so keep trying */
+      if (!self->has_token && self->ever_online)
+        lose_server (self, reason, now);
+      else if (!self->has_token)
+        {
+          self->register_retry_ms = -1;
+          natter_client_set_state (self, NATTER_CLIENT_ERROR, reason);
+        }
+      break;
     case NATTER_ERR_INVALID_ID:
       if (!self->has_token)
         {

@@ -48,6 +48,7 @@ natter_client_dispose (GObject *object)
   g_clear_object (&self->peers);
   g_clear_pointer (&self->peer_by_key, g_hash_table_unref);
   g_clear_pointer (&self->list_entries, g_hash_table_unref);
+  g_clear_pointer (&self->list_seen, g_array_unref);
   G_OBJECT_CLASS (natter_client_parent_class)->dispose (object);
 }
 
@@ -299,7 +300,8 @@ on_readable (GSocket      *socket,
 
   for (guint i = 0; i < 256 && self->socket != NULL; i++)
     {
-      guint8 buf[2048];
+      /* larger than anything valid, so an oversized datagram shows */
+      guint8 buf[4096];
       g_autoptr(GSocketAddress) address = NULL;
       g_autoptr(GError) error = NULL;
       NatterEndpoint from;
@@ -308,7 +310,7 @@ on_readable (GSocket      *socket,
       n = g_socket_receive_from (socket, &address, (char *) buf, sizeof buf, NULL, &error);
       if (n < 0)
         break;
-      if (address != NULL && natter_endpoint_from_sockaddr (&from, address) && n <= NATTER_WIRE_MAX_SIZE + 848)
+      if (address != NULL && natter_endpoint_from_sockaddr (&from, address) && n <= 2048)
         handle_datagram (self, buf, n, &from, natter_client_now ());
     }
   natter_client_reschedule (self);

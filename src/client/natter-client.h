@@ -62,6 +62,11 @@ NatterMessage     *natter_client_send_message      (NatterClient  *self,
                                                     const char    *peer_id,
                                                     const char    *text,
                                                     GError       **error);
+/* Sends a failed message again, with the same id (so the peer never shows
+ * it twice). */
+gboolean           natter_client_retry_message     (NatterClient  *self,
+                                                    NatterPeer    *peer,
+                                                    NatterMessage *message);
 const char        *natter_client_state_to_string   (NatterClientState state);
 
 /* For tests: drop this share of datagrams sent and received, and refuse

@@ -18,7 +18,10 @@ struct _NatterPeer
   gboolean        classic;
   NatterPathKind  path;
   char           *endpoint_text;
+  char           *public_text;
   GListStore     *conversation;
+  guint           unread;
+  gint64          last_activity_ms;
 
   NatterEndpoint  public_endpoint;
   NatterEndpoint  candidates[NATTER_WIRE_MAX_CANDIDATES];

@@ -17,6 +17,9 @@ enum
   PROP_PATH,
   PROP_ENDPOINT,
   PROP_CONVERSATION,
+  PROP_UNREAD,
+  PROP_LAST_MESSAGE,
+  PROP_LAST_ACTIVITY,
   N_PROPS
 };
 
@@ -29,6 +32,7 @@ natter_peer_finalize (GObject *object)
 
   g_clear_pointer (&self->id, g_free);
   g_clear_pointer (&self->endpoint_text, g_free);
+  g_clear_pointer (&self->public_text, g_free);
   g_clear_object (&self->conversation);
   g_clear_pointer (&self->punch, natter_punch_free);
   g_clear_pointer (&self->delivery, natter_delivery_free);
@@ -66,6 +70,15 @@ natter_peer_get_property (GObject    *object,
     case PROP_CONVERSATION:
       g_value_set_object (value, self->conversation);
       break;
+    case PROP_UNREAD:
+      g_value_set_uint (value, self->unread);
+      break;
+    case PROP_LAST_MESSAGE:
+      g_value_take_object (value, natter_peer_dup_last_message (self));
+      break;
+    case PROP_LAST_ACTIVITY:
+      g_value_set_int64 (value, self->last_activity_ms);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -89,6 +102,11 @@ natter_peer_class_init (NatterPeerClass *klass)
   properties[PROP_ENDPOINT] = g_param_spec_string ("endpoint", NULL, NULL, NULL, flags);
   properties[PROP_CONVERSATION] = g_param_spec_object ("conversation", NULL, NULL,
                                                        G_TYPE_LIST_MODEL, flags);
+  properties[PROP_UNREAD] = g_param_spec_uint ("unread", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_LAST_MESSAGE] = g_param_spec_object ("last-message", NULL, NULL,
+                                                       NATTER_TYPE_MESSAGE, flags);
+  properties[PROP_LAST_ACTIVITY] = g_param_spec_int64 ("last-activity", NULL, NULL,
+                                                       0, G_MAXINT64, 0, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -132,7 +150,16 @@ natter_peer_update (NatterPeer           *self,
   g_return_if_fail (NATTER_IS_PEER (self));
 
   g_object_freeze_notify (G_OBJECT (self));
+  /* the same peer (IDs are unique ignoring case), spelled as it is now */
+  if (g_strcmp0 (self->id, info->id) != 0)
+    {
+      g_free (self->id);
+      self->id = g_strdup (info->id);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ID]);
+    }
   self->public_endpoint = info->public_endpoint;
+  g_free (self->public_text);
+  self->public_text = natter_endpoint_to_string (&info->public_endpoint);
   self->n_candidates = info->n_candidates;
   memcpy (self->candidates, info->candidates, info->n_candidates * sizeof (NatterEndpoint));
   if (self->same_nat != same_nat)
@@ -207,7 +234,53 @@ void
 natter_peer_add_message (NatterPeer    *self,
                          NatterMessage *message)
 {
+  g_object_freeze_notify (G_OBJECT (self));
   g_list_store_append (self->conversation, message);
+  self->last_activity_ms = MAX (self->last_activity_ms, natter_message_get_time (message));
+  if (natter_message_get_direction (message) == NATTER_MESSAGE_INCOMING)
+    {
+      self->unread++;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_MESSAGE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ACTIVITY]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+NatterMessage *
+natter_peer_dup_last_message (NatterPeer *self)
+{
+  guint n;
+
+  g_return_val_if_fail (NATTER_IS_PEER (self), NULL);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->conversation));
+  return n > 0 ? g_list_model_get_item (G_LIST_MODEL (self->conversation), n - 1) : NULL;
+}
+
+guint
+natter_peer_get_unread (NatterPeer *self)
+{
+  g_return_val_if_fail (NATTER_IS_PEER (self), 0);
+  return self->unread;
+}
+
+gint64
+natter_peer_get_last_activity (NatterPeer *self)
+{
+  g_return_val_if_fail (NATTER_IS_PEER (self), 0);
+  return self->last_activity_ms;
+}
+
+void
+natter_peer_mark_read (NatterPeer *self)
+{
+  g_return_if_fail (NATTER_IS_PEER (self));
+
+  if (self->unread == 0)
+    return;
+  self->unread = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
 }
 
 const char *
@@ -250,6 +323,13 @@ natter_peer_get_endpoint (NatterPeer *self)
 {
   g_return_val_if_fail (NATTER_IS_PEER (self), NULL);
   return self->endpoint_text;
+}
+
+const char *
+natter_peer_get_public_endpoint (NatterPeer *self)
+{
+  g_return_val_if_fail (NATTER_IS_PEER (self), NULL);
+  return self->public_text;
 }
 
 GListModel *

@@ -19,7 +19,16 @@ NatterPathKind  natter_peer_get_path         (NatterPeer *self);
 /* "198.18.0.12:10081": where chat goes now (the path's endpoint, or the
  * public endpoint the server announced) */
 const char     *natter_peer_get_endpoint     (NatterPeer *self);
+/* "198.18.0.12:10081": where the server sees the peer */
+const char     *natter_peer_get_public_endpoint (NatterPeer *self);
 /* NatterMessage items, oldest first */
 GListModel     *natter_peer_get_conversation (NatterPeer *self);
+/* the newest message, or NULL */
+NatterMessage  *natter_peer_dup_last_message (NatterPeer *self);
+/* incoming messages since the conversation was last read */
+guint           natter_peer_get_unread       (NatterPeer *self);
+void            natter_peer_mark_read        (NatterPeer *self);
+/* wall-clock time of the newest message, Unix milliseconds; 0 if none */
+gint64          natter_peer_get_last_activity (NatterPeer *self);
 
 G_END_DECLS

@@ -80,7 +80,7 @@ main (int   argc,
     { "max-peers", 'm', 0, G_OPTION_ARG_INT, &max_peers, "Most clients registered at once (default 100000)", "N" },
     { "no-relay", 0, 0, G_OPTION_ARG_NONE, &no_relay, "Do not relay chat between clients that cannot reach each other", NULL },
     { "no-classic", 0, 0, G_OPTION_ARG_NONE, &no_classic, "Ignore the assignment's text protocol", NULL },
-    { "classic-rate", 0, 0, G_OPTION_ARG_INT, &classic_rate, "Most classic list datagrams per second to one address (default 200)", "N" },
+    { "classic-rate", 0, 0, G_OPTION_ARG_INT, &classic_rate, "Most classic list datagrams per second to one address (default 2000)", "N" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every request and drop", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -108,9 +108,9 @@ main (int   argc,
     return fail_usage (context, "--timeout must be between 1 and 86400 seconds"), 2;
   if (max_peers < 1 || max_peers > 1000000)
     return fail_usage (context, "--max-peers must be between 1 and 1000000"), 2;
-  if (classic_rate < 1)
-    return fail_usage (context, "--classic-rate must be at least 1"), 2;
-  if (keepalive < 0 || keepalive * 3 > timeout)
+  if (classic_rate < 1 || classic_rate > 1000000)
+    return fail_usage (context, "--classic-rate must be between 1 and 1000000"), 2;
+  if (keepalive < 0 || keepalive > timeout / 3)
     return fail_usage (context, "--keepalive must be at most a third of --timeout"), 2;
 
   natter_log_init ("natter-server", verbose);

@@ -149,7 +149,8 @@ classic_register (NatterCore             *core,
       /* the classic protocol has no way to say no: the client hears nothing */
       g_message ("classic registration of %s from %s refused: %s", msg->id,
                  natter_endpoint_format (from, ep),
-                 status == NATTER_REG_TAKEN ? "the ID is taken" : "the server is full");
+                 status == NATTER_REG_TAKEN ? "the ID or the endpoint is taken"
+                                            : "the server is full");
       return;
     }
   natter_core_classic_list (core, entry);

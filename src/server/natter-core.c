@@ -329,14 +329,13 @@ handle_move (NatterCore           *core,
       send_cookie (core, from, now_ms, len);
       return FALSE;
     }
+  natter_endpoint_format (&entry->public_endpoint, old);
   if (!natter_registry_rebind (core->registry, entry, from))
     {
       core->stats.unauthenticated++;
       return FALSE;
     }
-  g_message ("%s moved from %s to %s", entry->id,
-             natter_endpoint_format (&entry->public_endpoint, old),
-             natter_endpoint_format (from, now));
+  g_message ("%s moved from %s to %s", entry->id, old, natter_endpoint_format (from, now));
   return TRUE;
 }
 

@@ -54,7 +54,7 @@ typedef struct
 #define NATTER_COOKIE_WINDOW_MS 30000
 /* A classic registration cannot prove its source, yet gets the whole list
  * at once; what one address can be sent that way is bounded instead. */
-#define NATTER_CLASSIC_RATE_DEFAULT   200   /* datagrams per second */
+#define NATTER_CLASSIC_RATE_DEFAULT  2000   /* datagrams per second */
 #define NATTER_CLASSIC_BURST_SECONDS    5
 #define NATTER_CLASSIC_SOURCES_MAX   4096
 

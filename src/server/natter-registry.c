@@ -268,10 +268,15 @@ natter_registry_rebind (NatterRegistry       *reg,
 
   if (natter_endpoint_equal (&entry->public_endpoint, public_endpoint))
     return TRUE;
-  /* someone registered is using that endpoint: not a rebinding */
+  /* someone registered is using that endpoint: not a rebinding, unless
+   * it is a classic registration, whose address was never proven */
   holder = g_hash_table_lookup (reg->by_endpoint, public_endpoint);
   if (holder != NULL && holder != entry)
-    return FALSE;
+    {
+      if (!holder->classic)
+        return FALSE;
+      natter_registry_remove (reg, holder, NATTER_EVENT_LEAVE);
+    }
   if (g_hash_table_lookup (reg->by_endpoint, &entry->public_endpoint) == entry)
     g_hash_table_remove (reg->by_endpoint, &entry->public_endpoint);
   entry->public_endpoint = *public_endpoint;
