@@ -178,6 +178,106 @@ natter_test_server_free (NatterTestServer *server)
   g_free (server);
 }
 
+struct _NatterTestCli
+{
+  NatterTestServer  output;   /* the same line collector as the server's log */
+  GOutputStream    *input;
+};
+
+static gpointer
+read_stdout (gpointer data)
+{
+  NatterTestServer *collector = data;
+  g_autoptr(GDataInputStream) in =
+    g_data_input_stream_new (g_subprocess_get_stdout_pipe (collector->process));
+
+  for (;;)
+    {
+      char *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, NULL);
+
+      g_mutex_lock (&collector->lock);
+      if (line == NULL)
+        collector->eof = TRUE;
+      else
+        g_ptr_array_add (collector->lines, line);
+      g_cond_broadcast (&collector->changed);
+      g_mutex_unlock (&collector->lock);
+      if (line == NULL)
+        return NULL;
+    }
+}
+
+NatterTestCli *
+natter_test_cli_start (guint16     server_port,
+                       const char *id)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *server_arg = g_strdup_printf ("--server=127.0.0.1:%u", server_port);
+  g_autofree char *id_arg = g_strdup_printf ("--id=%s", id);
+  g_autofree char *exe = NULL;
+  g_autofree char *server_dir = NULL;
+  NatterTestCli *cli = g_new0 (NatterTestCli, 1);
+  const char *server_exe = g_getenv ("NATTER_SERVER");
+
+  /* natter-cli sits beside natter-server in the build tree */
+  g_assert_nonnull (server_exe);
+  server_dir = g_path_get_dirname (server_exe);
+  exe = g_build_filename (server_dir, "..", "cli", "natter-cli", NULL);
+  g_mutex_init (&cli->output.lock);
+  g_cond_init (&cli->output.changed);
+  cli->output.lines = g_ptr_array_new_with_free_func (g_free);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  cli->output.process = g_subprocess_launcher_spawn (launcher, &error, exe, server_arg, id_arg,
+                                                     "--port=0", NULL);
+  g_assert_no_error (error);
+  cli->input = g_object_ref (g_subprocess_get_stdin_pipe (cli->output.process));
+  cli->output.reader = g_thread_new ("cli-output", read_stdout, &cli->output);
+  return cli;
+}
+
+void
+natter_test_cli_send (NatterTestCli *cli,
+                      const char    *line)
+{
+  g_autofree char *text = g_strconcat (line, "\n", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (cli->input, text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_flush (cli->input, NULL, NULL);
+}
+
+gboolean
+natter_test_cli_has_line (NatterTestCli *cli,
+                          const char    *text)
+{
+  return natter_test_server_has_line (&cli->output, text);
+}
+
+void
+natter_test_cli_free (NatterTestCli *cli)
+{
+  if (cli == NULL)
+    return;
+  g_output_stream_close (cli->input, NULL, NULL);
+  g_clear_object (&cli->input);
+  if (cli->output.process != NULL)
+    {
+      g_subprocess_force_exit (cli->output.process);
+      g_subprocess_wait (cli->output.process, NULL, NULL);
+    }
+  if (cli->output.reader != NULL)
+    g_thread_join (cli->output.reader);
+  g_clear_object (&cli->output.process);
+  g_ptr_array_unref (cli->output.lines);
+  g_mutex_clear (&cli->output.lock);
+  g_cond_clear (&cli->output.changed);
+  g_free (cli);
+}
+
 NatterTestClient *
 natter_test_client_new (const char *address,
                         guint16     server_port)

@@ -24,6 +24,19 @@ gboolean          natter_test_server_has_line  (NatterTestServer   *server,
 int               natter_test_server_stop      (NatterTestServer   *server);
 void              natter_test_server_free      (NatterTestServer   *server);
 
+/* natter-cli as a child process: commands in, output lines collected. */
+typedef struct _NatterTestCli NatterTestCli;
+
+NatterTestCli    *natter_test_cli_start        (guint16             server_port,
+                                                const char         *id);
+void              natter_test_cli_send         (NatterTestCli      *cli,
+                                                const char         *line);
+gboolean          natter_test_cli_has_line     (NatterTestCli      *cli,
+                                                const char         *text);
+void              natter_test_cli_free         (NatterTestCli      *cli);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NatterTestCli, natter_test_cli_free)
+
 /* A bare UDP socket speaking the wire protocol by hand. */
 typedef struct
 {
