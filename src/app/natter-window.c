@@ -26,6 +26,7 @@ struct _NatterWindow
   NatterConversationView *conversation;
 
   NatterClient           *client;
+  guint                   countdown_id;
   GtkCustomSorter        *sorter;
   GtkStringFilter        *filter;
   GtkSingleSelection     *selection;
@@ -58,6 +59,15 @@ app_of (NatterWindow *self)
   return NATTER_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 }
 
+static void update_status (NatterWindow *self);
+
+static gboolean
+on_countdown (gpointer data)
+{
+  update_status (data);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 update_status (NatterWindow *self)
 {
@@ -69,6 +79,7 @@ update_status (NatterWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->rename_button), FALSE);
   if (self->client == NULL)
     {
+      g_clear_handle_id (&self->countdown_id, g_source_remove);
       gtk_label_set_text (self->status_label, "");
       return;
     }
@@ -84,8 +95,21 @@ update_status (NatterWindow *self)
       text = g_strdup_printf (_("Connecting to %s…"), natter_client_get_server (self->client));
       break;
     case NATTER_CLIENT_RECONNECTING:
-      text = g_strdup_printf (_("Reconnecting to %s…"), natter_client_get_server (self->client));
-      gtk_widget_set_visible (GTK_WIDGET (self->retry_button), TRUE);
+      {
+        guint seconds = natter_client_get_retry_in (self->client);
+
+        if (seconds > 0)
+          text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Reconnecting in %u second…",
+                                               "Reconnecting in %u seconds…", seconds),
+                                  seconds);
+        else
+          text = g_strdup_printf (_("Reconnecting to %s…"),
+                                  natter_client_get_server (self->client));
+        gtk_widget_set_visible (GTK_WIDGET (self->retry_button), TRUE);
+        /* the countdown ticks while it lasts */
+        if (self->countdown_id == 0)
+          self->countdown_id = g_timeout_add_seconds (1, on_countdown, self);
+      }
       break;
     case NATTER_CLIENT_ERROR:
       text = g_strdup (error != NULL ? error : _("Cannot connect"));
@@ -97,6 +121,8 @@ update_status (NatterWindow *self)
       gtk_widget_set_visible (GTK_WIDGET (self->retry_button), TRUE);
       break;
     }
+  if (state != NATTER_CLIENT_RECONNECTING)
+    g_clear_handle_id (&self->countdown_id, g_source_remove);
   gtk_label_set_text (self->status_label, text);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label),
                                state != NATTER_CLIENT_ONLINE ? error : NULL);
@@ -262,7 +288,12 @@ retry_connection (GtkWidget  *widget,
                   const char *action,
                   GVariant   *param)
 {
-  natter_application_connect (app_of (NATTER_WINDOW (widget)));
+  NatterWindow *self = NATTER_WINDOW (widget);
+
+  if (self->client != NULL && natter_client_get_state (self->client) == NATTER_CLIENT_RECONNECTING)
+    natter_client_retry_now (self->client);
+  else
+    natter_application_connect (app_of (self));
 }
 
 static void
@@ -288,6 +319,7 @@ natter_window_dispose (GObject *object)
 {
   NatterWindow *self = NATTER_WINDOW (object);
 
+  g_clear_handle_id (&self->countdown_id, g_source_remove);
   if (self->client != NULL)
     g_signal_handlers_disconnect_by_data (self->client, self);
   g_clear_object (&self->client);

@@ -548,6 +548,31 @@ natter_client_get_peers (NatterClient *self)
   return G_LIST_MODEL (self->peers);
 }
 
+guint
+natter_client_get_retry_in (NatterClient *self)
+{
+  gint64 now = natter_client_now ();
+
+  g_return_val_if_fail (NATTER_IS_CLIENT (self), 0);
+
+  if (self->state != NATTER_CLIENT_RECONNECTING || self->reconnect_at_ms < 0 ||
+      self->reconnect_at_ms <= now)
+    return 0;
+  return (guint) ((self->reconnect_at_ms - now + 999) / 1000);
+}
+
+void
+natter_client_retry_now (NatterClient *self)
+{
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (self->state != NATTER_CLIENT_RECONNECTING || self->reconnect_at_ms < 0)
+    return;
+  self->reconnect_attempt = 0;
+  self->reconnect_at_ms = natter_client_now ();
+  natter_client_reschedule (self);
+}
+
 const char *
 natter_client_state_to_string (NatterClientState state)
 {

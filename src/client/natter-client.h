@@ -67,6 +67,10 @@ NatterMessage     *natter_client_send_message      (NatterClient  *self,
 gboolean           natter_client_retry_message     (NatterClient  *self,
                                                     NatterPeer    *peer,
                                                     NatterMessage *message);
+/* While reconnecting: seconds until the next attempt (0 when due). */
+guint              natter_client_get_retry_in      (NatterClient  *self);
+/* While reconnecting: tries again now instead of after the backoff. */
+void               natter_client_retry_now         (NatterClient  *self);
 const char        *natter_client_state_to_string   (NatterClientState state);
 
 /* For tests: drop this share of datagrams sent and received, and refuse
