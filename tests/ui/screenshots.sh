@@ -35,7 +35,7 @@ trap cleanup EXIT
 display=:$((90 + RANDOM % 100))
 Xvfb "$display" -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 &
 PIDS+=($!)
-export DISPLAY=$display GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1
+export DISPLAY=$display GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none
 export GSETTINGS_SCHEMA_DIR=$BUILD/data GSETTINGS_BACKEND=memory
 export XDG_DATA_HOME=$WORK/data XDG_CONFIG_HOME=$WORK/config
 sleep 1
