@@ -92,6 +92,21 @@ sync_path (NatterClient *self,
     natter_delivery_kick (peer->delivery, now);
 }
 
+/* The peer's public endpoint changed (its NAT rebound): a direct path to
+ * the old one is dead, so punch again now rather than when it times out. */
+void
+natter_client_chat_peer_moved (NatterClient *self,
+                               NatterPeer   *peer,
+                               gint64        now)
+{
+  NatterPathKind path = current_path (peer);
+
+  if (!peer->has_key || (path != NATTER_PATH_DIRECT && path != NATTER_PATH_RELAY))
+    return;
+  peer->intro_requested_ms = 0;
+  request_intro (self, peer, now);
+}
+
 void
 natter_client_chat_introduced (NatterClient *self,
                                NatterMsg    *msg,
@@ -177,9 +192,18 @@ natter_client_chat_receive (NatterClient         *self,
   NatterPeerMsg reply = { 0 };
 
   /* nothing is believed before the pair key checks out */
-  if (peer == NULL || !peer->has_key ||
-      !natter_peer_open (peer->key, outer, self->id, &pm, NULL))
+  if (peer == NULL)
     return;
+  if (!peer->has_key || !natter_peer_open (peer->key, outer, self->id, &pm, NULL))
+    {
+      /* A known peer writing with a key we do not hold (we lost ours when
+       * the server restarted, or it has a newer one): a fresh introduction
+       * gives both sides the same key again. Rate-limited, so a forged
+       * datagram costs the server one request at most. */
+      if (g_strcmp0 (outer->to, self->id) == 0)
+        request_intro (self, peer, now);
+      return;
+    }
   if (peer->punch == NULL)
     peer->punch = natter_punch_new ();
 

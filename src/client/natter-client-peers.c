@@ -48,6 +48,12 @@ natter_client_upsert_peer (NatterClient         *self,
       g_list_store_append (self->peers, fresh);
       return fresh;
     }
+  if (!natter_endpoint_equal (&peer->public_endpoint, &info->public_endpoint))
+    {
+      natter_peer_update (peer, info, same_nat);
+      natter_client_chat_peer_moved (self, peer, natter_client_now ());
+      return peer;
+    }
   natter_peer_update (peer, info, same_nat);
   return peer;
 }

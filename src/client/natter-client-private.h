@@ -133,6 +133,9 @@ void     natter_client_chat_queue       (NatterClient         *self,
                                          gint64                now);
 void     natter_client_chat_peer_gone   (NatterClient         *self,
                                          NatterPeer           *peer);
+void     natter_client_chat_peer_moved  (NatterClient         *self,
+                                         NatterPeer           *peer,
+                                         gint64                now);
 
 /* natter-client-classic.c: the assignment's protocol */
 void     natter_client_classic_begin    (NatterClient         *self);

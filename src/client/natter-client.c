@@ -198,9 +198,24 @@ void
 natter_client_set_public (NatterClient         *self,
                           const NatterEndpoint *ep)
 {
+  gboolean moved;
+
   if (natter_endpoint_equal (&self->public_endpoint, ep))
     return;
+  moved = natter_endpoint_is_set (&self->public_endpoint);
   self->public_endpoint = *ep;
+  /* our NAT gave us a new port: direct paths to peers are dead */
+  if (moved)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->peers));
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr(NatterPeer) peer = g_list_model_get_item (G_LIST_MODEL (self->peers), i);
+
+          natter_client_chat_peer_moved (self, peer, natter_client_now ());
+        }
+    }
   g_free (self->public_text);
   self->public_text = natter_endpoint_to_string (ep);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PUBLIC_ENDPOINT]);
