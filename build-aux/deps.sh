@@ -38,4 +38,4 @@ NATTER_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev
 NATTER_APP_PACKAGES="libgtk-4-dev dconf-gsettings-backend adwaita-icon-theme fonts-noto-cjk"
 # What the tests need besides: namespaces, systemd-analyze, a real X server
 # and session bus for the app, a notification daemon
-NATTER_TEST_PACKAGES="iproute2 nftables conntrack procps systemd xvfb xauth dbus notification-daemon"
+NATTER_TEST_PACKAGES="iproute2 nftables conntrack procps systemd xvfb xauth dbus notification-daemon desktop-file-utils appstream flatpak-builder"

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "natter-id.h"
 
 G_DEFINE_QUARK (natter-id-error-quark, natter_id_error)
@@ -33,20 +35,20 @@ natter_id_validate (const char *id,
   if (len == 0)
     {
       g_set_error_literal (error, NATTER_ID_ERROR, NATTER_ID_ERROR_EMPTY,
-                           "An ID needs at least one character");
+                           _("An ID needs at least one character"));
       return FALSE;
     }
   if (!g_utf8_validate_len (id, len, NULL))
     {
       g_set_error_literal (error, NATTER_ID_ERROR, NATTER_ID_ERROR_ENCODING,
-                           "An ID must be valid UTF-8 text");
+                           _("An ID must be valid UTF-8 text"));
       return FALSE;
     }
   n_chars = g_utf8_strlen (id, len);
   if (n_chars > NATTER_ID_MAX_CHARS)
     {
       g_set_error (error, NATTER_ID_ERROR, NATTER_ID_ERROR_TOO_LONG,
-                   "An ID has at most %d characters", NATTER_ID_MAX_CHARS);
+                   _("An ID has at most %d characters"), NATTER_ID_MAX_CHARS);
       return FALSE;
     }
   for (p = id; p < id + len; p = g_utf8_next_char (p))
@@ -61,12 +63,12 @@ natter_id_validate (const char *id,
             g_unichar_to_utf8 (c, shown);
           if (shown[0] != '\0')
             g_set_error (error, NATTER_ID_ERROR, NATTER_ID_ERROR_CHARACTER,
-                         "“%s” cannot be part of an ID: use letters, digits, "
-                         "“-”, “_” or “.”", shown);
+                         _("“%s” cannot be part of an ID: use letters, digits, "
+                           "“-”, “_” or “.”"), shown);
           else
             g_set_error (error, NATTER_ID_ERROR, NATTER_ID_ERROR_CHARACTER,
-                         "An ID cannot contain spaces or invisible characters: "
-                         "use letters, digits, “-”, “_” or “.”");
+                         _("An ID cannot contain spaces or invisible characters: "
+                           "use letters, digits, “-”, “_” or “.”"));
           return FALSE;
         }
     }
@@ -74,7 +76,7 @@ natter_id_validate (const char *id,
   if (nfc == NULL || strlen (nfc) != (gsize) len || memcmp (nfc, id, len) != 0)
     {
       g_set_error_literal (error, NATTER_ID_ERROR, NATTER_ID_ERROR_ENCODING,
-                           "An ID must be in composed (NFC) form");
+                           _("An ID must be in composed (NFC) form"));
       return FALSE;
     }
   return TRUE;
