@@ -41,7 +41,7 @@ struct _NatterConversationView
   GtkWidget      *composer_scroller;
   GtkWidget      *text_view;
   GtkWidget      *placeholder;
-  GtkWidget      *send_button;
+  GtkWidget      *send_button;    /* reached by the UI tests */
 };
 
 G_DEFINE_FINAL_TYPE (NatterConversationView, natter_conversation_view, GTK_TYPE_WIDGET)
@@ -90,13 +90,14 @@ at_bottom (GtkAdjustment *adjustment)
          gtk_adjustment_get_upper (adjustment) - BOTTOM_SLACK_PX;
 }
 
-/* Runs after the window has allocated its widgets, before they are drawn.
- * The list configures its adjustment while it is being allocated and
- * ignores changes made meanwhile, so this is the first moment the end is
- * known and can be scrolled to; the frame clock then lays out again before
- * painting, and a new conversation never shows its beginning first. */
+/* Runs once the window has allocated its widgets, before they are drawn
+ * (connected after the window's own handler). The list configures its
+ * adjustment while it is being allocated and ignores changes made
+ * meanwhile, so this is the first moment the end is known and can be
+ * scrolled to; the frame clock then lays out again before painting, and a
+ * conversation just opened never shows its beginning first. */
 static void
-on_frame_layout (GdkFrameClock          *frame_clock,
+on_frame_layout (GdkFrameClock          *frame_clock G_GNUC_UNUSED,
                  NatterConversationView *self)
 {
   GtkAdjustment *adjustment;
@@ -109,7 +110,7 @@ on_frame_layout (GdkFrameClock          *frame_clock,
   adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
   bottom = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
   /* at the very end the list anchors its last row to the bottom edge, so
-   * rows it only estimated so far grow upwards once measured */
+   * rows it has only estimated so far grow upwards once measured */
   if (gtk_adjustment_get_value (adjustment) < bottom)
     gtk_adjustment_set_value (adjustment, bottom);
 }
@@ -140,6 +141,18 @@ on_scroll_bounds_changed (NatterConversationView *self)
 {
   if (self->sticky && self->peer != NULL)
     self->scroll_pending = TRUE;
+}
+
+/* GTK 4.8's text view keeps the scroll range it computed just before it
+ * grew with a new line, and scrolls within it: without this the first line
+ * would be pushed half out of a box that has room for all of them. */
+static void
+on_composer_scrolled (GtkAdjustment          *adjustment,
+                      NatterConversationView *self)
+{
+  if (gtk_adjustment_get_value (adjustment) > 0 &&
+      gtk_widget_get_height (self->text_view) >= gtk_adjustment_get_upper (adjustment))
+    gtk_adjustment_set_value (adjustment, 0);
 }
 
 static void
@@ -197,7 +210,7 @@ update_empty (NatterConversationView *self)
 }
 
 static void
-on_peer_notify (NatterPeer             *peer,
+on_peer_notify (NatterPeer             *peer G_GNUC_UNUSED,
                 GParamSpec             *pspec,
                 NatterConversationView *self)
 {
@@ -211,9 +224,9 @@ on_peer_notify (NatterPeer             *peer,
 }
 
 static void
-on_items_changed (GListModel             *model,
-                  guint                   position,
-                  guint                   removed,
+on_items_changed (GListModel             *model G_GNUC_UNUSED,
+                  guint                   position G_GNUC_UNUSED,
+                  guint                   removed G_GNUC_UNUSED,
                   guint                   added,
                   NatterConversationView *self)
 {
@@ -235,7 +248,7 @@ on_row_retry (NatterMessageRow       *row,
 }
 
 static void
-setup_row (GtkSignalListItemFactory *factory,
+setup_row (GtkSignalListItemFactory *factory G_GNUC_UNUSED,
            GtkListItem              *item,
            NatterConversationView   *self)
 {
@@ -250,7 +263,7 @@ setup_row (GtkSignalListItemFactory *factory,
 }
 
 static void
-bind_row (GtkSignalListItemFactory *factory,
+bind_row (GtkSignalListItemFactory *factory G_GNUC_UNUSED,
           GtkListItem              *item,
           NatterConversationView   *self)
 {
@@ -266,9 +279,9 @@ bind_row (GtkSignalListItemFactory *factory,
 }
 
 static void
-unbind_row (GtkSignalListItemFactory *factory,
+unbind_row (GtkSignalListItemFactory *factory G_GNUC_UNUSED,
             GtkListItem              *item,
-            NatterConversationView   *self)
+            NatterConversationView   *self G_GNUC_UNUSED)
 {
   natter_message_row_set_message (NATTER_MESSAGE_ROW (gtk_list_item_get_child (item)),
                                   NULL, NULL);
@@ -389,8 +402,8 @@ describe_send_error (NatterConversationView *self,
 
 static void
 send_activated (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
+                const char *action_name G_GNUC_UNUSED,
+                GVariant   *parameter G_GNUC_UNUSED)
 {
   NatterConversationView *self = NATTER_CONVERSATION_VIEW (widget);
   g_autoptr(GError) error = NULL;
@@ -427,9 +440,9 @@ send_activated (GtkWidget  *widget,
 }
 
 static gboolean
-on_key_pressed (GtkEventControllerKey  *controller,
+on_key_pressed (GtkEventControllerKey  *controller G_GNUC_UNUSED,
                 guint                   keyval,
-                guint                   keycode,
+                guint                   keycode G_GNUC_UNUSED,
                 GdkModifierType         state,
                 NatterConversationView *self)
 {
@@ -457,7 +470,7 @@ update_composer_height (NatterConversationView *self)
   pango_layout_get_pixel_size (layout, NULL, &line_height);
   height = COMPOSER_MAX_LINES * MAX (line_height, 1) +
            gtk_text_view_get_top_margin (view) + gtk_text_view_get_bottom_margin (view);
-  /* nor are the CSS padding and border of the text view */
+  /* the margins leave out the CSS padding and border of the text view */
   height += 10;
   /* the scrolled window insists on max >= min; lower the minimum first */
   gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (self->composer_scroller), -1);
@@ -482,6 +495,9 @@ natter_conversation_view_dispose (GObject *object)
   if (self->scroller != NULL)
     g_signal_handlers_disconnect_by_data (
       gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller)), self);
+  if (self->composer_scroller != NULL)
+    g_signal_handlers_disconnect_by_data (
+      gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->composer_scroller)), self);
   if (self->text_view != NULL)
     {
       g_signal_handlers_disconnect_by_data (
@@ -508,7 +524,8 @@ natter_conversation_view_map (GtkWidget *widget)
 
   GTK_WIDGET_CLASS (natter_conversation_view_parent_class)->map (widget);
 
-  /* connected after the window's own handler, which allocates */
+  /* after: the window connects its handler, which allocates, for each
+   * layout anew, so only "after" is sure to come second */
   self->frame_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
   self->layout_id = g_signal_connect_after (self->frame_clock, "layout",
                                             G_CALLBACK (on_frame_layout), self);
@@ -591,6 +608,9 @@ natter_conversation_view_init (NatterConversationView *self)
                            G_CALLBACK (on_scroll_bounds_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (adjustment, "notify::page-size",
                            G_CALLBACK (on_scroll_bounds_changed), self, G_CONNECT_SWAPPED);
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->composer_scroller));
+  g_signal_connect_object (adjustment, "value-changed",
+                           G_CALLBACK (on_composer_scrolled), self, 0);
 
   g_signal_connect_object (self->selection, "items-changed",
                            G_CALLBACK (on_items_changed), self, 0);

@@ -225,9 +225,18 @@ natter_markup_with_links (const char *text)
 
       append_escaped (markup, plain, p - plain);
       g_string_append (markup, "<a href=\"");
+      /* "www." gets a scheme, and "HTTP://" a lower-case one, for whatever
+       * opens the link */
       if (prefix_len == 4)
-        g_string_append (markup, "https://");
-      append_escaped (markup, p, end - p);
+        {
+          g_string_append (markup, "https://");
+          append_escaped (markup, p, end - p);
+        }
+      else
+        {
+          g_string_append (markup, prefix_len == 8 ? "https://" : "http://");
+          append_escaped (markup, p + prefix_len, end - p - prefix_len);
+        }
       g_string_append (markup, "\">");
       append_escaped (markup, p, end - p);
       g_string_append (markup, "</a>");
@@ -296,8 +305,8 @@ update_state (NatterMessageRow *self)
   gtk_widget_set_visible (self->state_icon, icon != NULL);
   gtk_label_set_text (GTK_LABEL (self->state_label), text != NULL ? text : "");
   gtk_widget_set_visible (self->state_label, text != NULL);
-  /* the bubble is already red; red small print on top would be hard to
-   * read in the dark style */
+  /* only the icon turns red: the bubble already is, and red small print
+   * would be hard to read in the dark style */
   set_css_class (self->state_icon, "error", failed);
   gtk_widget_set_visible (self->retry_button, failed);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.retry", failed);
@@ -319,8 +328,8 @@ on_state_changed (NatterMessageRow *self)
 
 static void
 retry_activated (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *parameter)
+                 const char *action_name G_GNUC_UNUSED,
+                 GVariant   *parameter G_GNUC_UNUSED)
 {
   NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
 

@@ -310,7 +310,9 @@ natter_client_chat_tick (NatterClient *self,
   if (natter_delivery_n_pending (peer->delivery) > 0 && !peer->has_key)
     {
       request_intro (self, peer, now);
-      next = natter_time_earliest (next, peer->intro_requested_ms + NATTER_INTRO_RETRY_MS);
+      /* without a session nothing was asked: the next welcome brings us back */
+      if (self->has_token && peer->intro_requested_ms > 0)
+        next = natter_time_earliest (next, peer->intro_requested_ms + NATTER_INTRO_RETRY_MS);
     }
 
   next = natter_time_earliest (next, natter_delivery_poll (peer->delivery, now, can_send, send_fragment, &ctx));
