@@ -13,6 +13,7 @@ G_BEGIN_DECLS
  * form, little-endian. docs/protocol.md is the specification. */
 
 #define NATTER_WIRE_MAGIC_0      0xFF
+#define NATTER_WIRE_MAGIC        "\xffNTR"  /* the first 4 bytes */
 #define NATTER_WIRE_VERSION      1
 #define NATTER_WIRE_HEADER_SIZE  6
 #define NATTER_WIRE_MAX_SIZE     1200
@@ -23,6 +24,12 @@ G_BEGIN_DECLS
 #define NATTER_WIRE_MAX_REASON   256
 #define NATTER_WIRE_MAX_DATA     1100
 #define NATTER_WIRE_MAC_SIZE     16
+
+/* GVariant types of the composite fields */
+#define NATTER_WIRE_TYPE_ENDPOINT   "(ayq)"
+#define NATTER_WIRE_TYPE_CANDIDATES "a(ayq)"
+#define NATTER_WIRE_TYPE_PEER       "(s(ayq)a(ayq)u)"
+#define NATTER_WIRE_TYPE_EVENT      "(ty" NATTER_WIRE_TYPE_PEER ")"
 /* An unverified REGISTER must be at least this long, so that the cookie we
  * answer with is never larger than what we received. */
 #define NATTER_WIRE_REGISTER_MIN_SIZE 128

@@ -42,6 +42,18 @@ void natter_core_send_bounded  (NatterCore           *core,
                                 const NatterEndpoint *to,
                                 GBytes               *data,
                                 gsize                 request_len);
+void natter_core_send_error    (NatterCore           *core,
+                                const NatterEndpoint *to,
+                                NatterErrorCode       code,
+                                const char           *reason);
+void natter_core_handle_intro  (NatterCore           *core,
+                                NatterEntry          *entry,
+                                NatterMsg            *msg,
+                                gint64                now_ms);
+void natter_core_handle_relay  (NatterCore           *core,
+                                NatterEntry          *entry,
+                                NatterMsg            *msg,
+                                gint64                now_ms);
 void natter_core_send_list     (NatterCore           *core,
                                 NatterEntry          *recipient);
 void natter_core_handle_classic (NatterCore          *core,
