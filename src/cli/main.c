@@ -259,6 +259,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GInputStream) stdin_stream = NULL;
+  g_autoptr(GDataInputStream) input = NULL;
   g_autofree char *id = NULL;
   g_autofree char *server = NULL;
   gint port = NATTER_CLIENT_DEFAULT_PORT;
@@ -302,7 +303,8 @@ main (int   argc,
       return 2;
     }
   stdin_stream = g_unix_input_stream_new (0, FALSE);
-  cli.input = g_data_input_stream_new (stdin_stream);
+  input = g_data_input_stream_new (stdin_stream);
+  cli.input = input;
   if (id == NULL && (id = prompt (cli.input, "Enter client ID: ")) == NULL)
     return 2;
   if (server == NULL && (server = prompt (cli.input, "Enter server IP address: ")) == NULL)
@@ -328,7 +330,6 @@ main (int   argc,
 
   natter_client_stop (cli.client);
   g_clear_object (&cli.client);
-  g_clear_object (&cli.input);
   g_clear_object (&cli.cancellable);
   g_main_loop_unref (cli.loop);
   return cli.status;
