@@ -36,24 +36,6 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-/* The reason why @text is no valid ID, or NULL; @nfc receives the
- * normalised form, which is what the settings store. */
-static char *
-check_name (const char  *text,
-            char       **nfc)
-{
-  g_autofree char *normalized = g_utf8_normalize (text, -1, G_NORMALIZE_NFC);
-  g_autoptr(GError) error = NULL;
-
-  if (normalized == NULL)
-    normalized = g_strdup (text);
-  if (!natter_id_validate (normalized, -1, &error))
-    return g_strdup (error->message);
-  if (nfc != NULL)
-    *nfc = g_steal_pointer (&normalized);
-  return NULL;
-}
-
 static char *
 get_server_text (NatterPreferences *self)
 {
@@ -62,29 +44,12 @@ get_server_text (NatterPreferences *self)
 }
 
 static void
-show_reason (GtkWidget   *entry,
-             GtkRevealer *revealer,
-             GtkLabel    *label,
-             const char  *reason)
-{
-  /* the old text stays while the revealer closes, so it slides away */
-  if (reason != NULL)
-    {
-      gtk_label_set_text (label, reason);
-      gtk_widget_add_css_class (entry, "error");
-    }
-  else
-    gtk_widget_remove_css_class (entry, "error");
-  gtk_revealer_set_reveal_child (revealer, reason != NULL);
-}
-
-static void
 on_name_changed (NatterPreferences *self)
 {
-  g_autofree char *reason = check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)),
+  g_autofree char *reason = natter_welcome_check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)),
                                         NULL);
 
-  show_reason (GTK_WIDGET (self->name_entry), self->name_error_revealer, self->name_error,
+  natter_welcome_show_reason (GTK_WIDGET (self->name_entry), self->name_error_revealer, self->name_error,
                reason);
 }
 
@@ -94,7 +59,7 @@ on_server_changed (NatterPreferences *self)
   g_autofree char *server = get_server_text (self);
   g_autofree char *reason = natter_welcome_check_server (server);
 
-  show_reason (GTK_WIDGET (self->server_entry), self->server_error_revealer,
+  natter_welcome_show_reason (GTK_WIDGET (self->server_entry), self->server_error_revealer,
                self->server_error, reason);
 }
 
@@ -110,7 +75,7 @@ on_name_apply (NatterPreferences *self)
 
   if (self->settings == NULL)
     return;
-  reason = check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)), &nfc);
+  reason = natter_welcome_check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)), &nfc);
   if (reason != NULL)
     return;
   current = g_settings_get_string (self->settings, "id");

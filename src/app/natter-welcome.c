@@ -195,9 +195,9 @@ natter_welcome_check_server (const char *server)
 
 /* The reason why @text is no valid ID, or NULL; @nfc receives the
  * normalised form, which is what goes on the wire. */
-static char *
-check_name (const char  *text,
-            char       **nfc)
+char *
+natter_welcome_check_name (const char  *text,
+                           char       **nfc)
 {
   g_autofree char *normalized = g_utf8_normalize (text, -1, G_NORMALIZE_NFC);
   g_autoptr(GError) error = NULL;
@@ -211,11 +211,11 @@ check_name (const char  *text,
   return NULL;
 }
 
-static void
-show_reason (GtkWidget   *entry,
-             GtkRevealer *revealer,
-             GtkLabel    *label,
-             const char  *reason)
+void
+natter_welcome_show_reason (GtkWidget   *entry,
+                            GtkRevealer *revealer,
+                            GtkLabel    *label,
+                            const char  *reason)
 {
   /* the old text stays while the revealer closes, so it slides away */
   if (reason != NULL)
@@ -240,14 +240,14 @@ update_form (NatterWelcome *self)
 {
   const char *name = gtk_editable_get_text (GTK_EDITABLE (self->name_entry));
   g_autofree char *server = get_server_text (self);
-  g_autofree char *name_reason = check_name (name, NULL);
+  g_autofree char *name_reason = natter_welcome_check_name (name, NULL);
   g_autofree char *server_reason = natter_welcome_check_server (server);
   gboolean valid = name_reason == NULL && server_reason == NULL;
 
   /* an empty field is not a mistake yet, only unfinished */
-  show_reason (GTK_WIDGET (self->name_entry), self->name_error_revealer, self->name_error,
+  natter_welcome_show_reason (GTK_WIDGET (self->name_entry), self->name_error_revealer, self->name_error,
                *name != '\0' ? name_reason : NULL);
-  show_reason (GTK_WIDGET (self->server_entry), self->server_error_revealer, self->server_error,
+  natter_welcome_show_reason (GTK_WIDGET (self->server_entry), self->server_error_revealer, self->server_error,
                *server != '\0' ? server_reason : NULL);
   gtk_widget_set_sensitive (self->connect_button, valid);
   return valid;
@@ -292,7 +292,7 @@ on_connect_clicked (NatterWelcome *self)
 
   if (!update_form (self))
     return;
-  reason = check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)), &nfc);
+  reason = natter_welcome_check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)), &nfc);
   g_return_if_fail (reason == NULL);
   server = get_server_text (self);
   g_signal_emit (self, signals[SIGNAL_CONNECT], 0,
@@ -311,7 +311,7 @@ on_name_activate (NatterWelcome *self)
       gtk_widget_activate (self->connect_button);
       return;
     }
-  reason = check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)), NULL);
+  reason = natter_welcome_check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)), NULL);
   if (reason == NULL)
     gtk_widget_grab_focus (GTK_WIDGET (self->server_entry));
 }

@@ -19,6 +19,15 @@ void       natter_welcome_set_values (NatterWelcome *self,
                                       const char    *server,
                                       gboolean       classic,
                                       const char    *problem);
+/* NULL when text is a valid ID, else the reason (translated); *nfc, if
+ * given, receives the composed form to register with. */
+char      *natter_welcome_check_name  (const char    *text,
+                                       char         **nfc);
+/* Shows reason under a form field (error style), or hides it when NULL. */
+void       natter_welcome_show_reason (GtkWidget     *entry,
+                                       GtkRevealer   *revealer,
+                                       GtkLabel      *label,
+                                       const char    *reason);
 /* NULL when valid, else a sentence saying what is wrong (translated). */
 char      *natter_welcome_check_server (const char  *server);
 
