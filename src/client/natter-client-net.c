@@ -7,9 +7,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "natter-classic.h"
 #include "natter-client-private.h"
 
-/* The client's one UDP socket and the host addresses it can be reached on. */
+/* The client's one UDP socket: opening it, the host addresses it can be
+ * reached on, sending, and dispatching what arrives by kind and source. */
 
 static GSocket *
 bind_socket (GSocketFamily   family,
@@ -78,4 +80,100 @@ natter_client_collect_candidates (NatterClient *self)
       self->host_candidates[self->n_host_candidates++] = ep;
     }
   freeifaddrs (list);
+}
+
+static gboolean
+test_drop (gdouble rate)
+{
+  return rate > 0 && g_random_double () < rate;
+}
+
+void
+natter_client_send_to (NatterClient         *self,
+                       const NatterEndpoint *to,
+                       GBytes               *datagram)
+{
+  g_autoptr(GBytes) owned = datagram;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const guint8 *data;
+
+  if (datagram == NULL || self->socket == NULL || !natter_endpoint_is_set (to))
+    return;
+  if (test_drop (self->test_send_loss) ||
+      (self->test_block_direct && !natter_client_is_server (self, to)))
+    return;
+  data = g_bytes_get_data (datagram, &len);
+  address = natter_endpoint_to_sockaddr (to, self->ipv6_socket);
+  if (g_socket_send_to (self->socket, address, (const char *) data, len, NULL, &error) < 0)
+    g_debug ("send failed: %s", error->message);
+}
+
+void
+natter_client_send_text (NatterClient         *self,
+                         const NatterEndpoint *to,
+                         const char           *text)
+{
+  natter_client_send_to (self, to, g_bytes_new (text, strlen (text)));
+}
+
+static void
+handle_datagram (NatterClient         *self,
+                 const guint8         *data,
+                 gsize                 len,
+                 const NatterEndpoint *from,
+                 gint64                now)
+{
+  g_auto(NatterMsg) msg = { 0 };
+  gboolean from_server = natter_client_is_server (self, from);
+
+  if (test_drop (self->test_receive_loss) || (self->test_block_direct && !from_server))
+    return;
+
+  switch (natter_packet_classify (data, len))
+    {
+    case NATTER_PACKET_NATIVE:
+      if (!natter_msg_parse (&msg, data, len, NULL))
+        return;
+      if (msg.type == NATTER_MSG_PEER)
+        natter_client_chat_receive (self, &msg, from, FALSE, now);
+      else if (from_server && !self->classic)
+        natter_client_session_receive (self, &msg, now);
+      break;
+    case NATTER_PACKET_CLASSIC:
+      natter_client_classic_receive (self, data, len, from, now);
+      break;
+    case NATTER_PACKET_STUN:
+    case NATTER_PACKET_INVALID:
+    default:
+      break;
+    }
+}
+
+gboolean
+natter_client_on_readable (GSocket      *socket,
+                           GIOCondition  condition,
+                           gpointer      user_data)
+{
+  NatterClient *self = user_data;
+  g_autoptr(GObject) guard = g_object_ref (G_OBJECT (self));
+
+  for (guint i = 0; i < 256 && self->socket != NULL; i++)
+    {
+      /* larger than anything valid, so an oversized datagram shows */
+      guint8 buf[4096];
+      g_autoptr(GSocketAddress) address = NULL;
+      g_autoptr(GError) error = NULL;
+      NatterEndpoint from;
+      gssize n;
+
+      n = g_socket_receive_from (socket, &address, (char *) buf, sizeof buf, NULL, &error);
+      if (n < 0)
+        break;
+      if (address != NULL && natter_endpoint_from_sockaddr (&from, address) && n <= 2048)
+        handle_datagram (self, buf, n, &from, natter_client_now ());
+    }
+  natter_client_reschedule (self);
+  return G_SOURCE_CONTINUE;
 }

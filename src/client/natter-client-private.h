@@ -80,6 +80,9 @@ GSocket *natter_client_open_socket      (NatterClient         *self,
                                          guint16               port,
                                          GError              **error);
 void     natter_client_collect_candidates (NatterClient       *self);
+gboolean natter_client_on_readable      (GSocket              *socket,
+                                         GIOCondition          condition,
+                                         gpointer              user_data);
 void     natter_client_set_state        (NatterClient         *self,
                                          NatterClientState     state,
                                          const char           *error);
