@@ -55,6 +55,23 @@ find_line_locked (NatterTestServer *server,
   return NULL;
 }
 
+gboolean
+natter_test_wait_until (NatterTestCondition condition,
+                        gpointer            data,
+                        guint               timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (500);
+    }
+  return TRUE;
+}
+
 static void
 die_with_parent (gpointer data)
 {

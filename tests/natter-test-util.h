@@ -7,6 +7,14 @@
 
 G_BEGIN_DECLS
 
+/* Runs this thread's main context until condition (data) holds; FALSE
+ * when timeout_ms passes first. For tests that drive GObjects in-process. */
+typedef gboolean (*NatterTestCondition) (gpointer data);
+
+gboolean          natter_test_wait_until       (NatterTestCondition condition,
+                                                gpointer            data,
+                                                guint               timeout_ms);
+
 /* The real natter-server binary, run as a child process on loopback. */
 typedef struct _NatterTestServer NatterTestServer;
 

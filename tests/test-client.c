@@ -10,25 +10,6 @@
 
 #define WAIT_MS 10000
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition condition,
-            gpointer  data,
-            guint     timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (500);
-    }
-  return TRUE;
-}
-
 typedef struct
 {
   NatterTestServer *server;
@@ -51,7 +32,7 @@ wait_line (NatterTestServer *server,
 {
   LineCheck check = { server, text };
 
-  return wait_until (has_line, &check, timeout_ms);
+  return natter_test_wait_until (has_line, &check, timeout_ms);
 }
 
 static gboolean
@@ -82,7 +63,7 @@ wait_peer (NatterClient *client,
 {
   PeerCheck check = { client, peer, present };
 
-  g_assert_true (wait_until (peer_presence, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (peer_presence, &check, WAIT_MS));
 }
 
 static char *
@@ -99,7 +80,7 @@ start_client (const char       *id,
   NatterClient *client = natter_client_new (id, address, 0, FALSE);
 
   natter_client_start (client);
-  g_assert_true (wait_until (is_online, client, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_online, client, WAIT_MS));
   return client;
 }
 
@@ -152,7 +133,7 @@ send_and_deliver (NatterClient *from,
 
   g_assert_no_error (error);
   g_assert_nonnull (message);
-  g_assert_true (wait_until (is_delivered, message, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_delivered, message, WAIT_MS));
 }
 
 static void
@@ -263,7 +244,7 @@ test_lossy_exactly_once (void)
       g_ptr_array_add (sent, natter_client_send_message (alice, "bob", a, NULL));
       g_ptr_array_add (sent, natter_client_send_message (bob, "alice", b, NULL));
     }
-  g_assert_true (wait_until (all_delivered, sent, 30000));
+  g_assert_true (natter_test_wait_until (all_delivered, sent, 30000));
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *a = g_strdup_printf ("from alice %u", i);
@@ -315,8 +296,8 @@ test_server_restart (void)
 
   g_assert_true (wait_line (second, "alice 127.0.0.1", 15000));
   g_assert_true (wait_line (second, "bob 127.0.0.1", 15000));
-  g_assert_true (wait_until (is_online, alice, 15000));
-  g_assert_true (wait_until (is_online, bob, 15000));
+  g_assert_true (natter_test_wait_until (is_online, alice, 15000));
+  g_assert_true (natter_test_wait_until (is_online, bob, 15000));
   wait_peer (alice, "bob", TRUE);
   send_and_deliver (alice, "bob", "still here");
   g_assert_cmpint (g_get_monotonic_time () - restarted, <, 15 * G_TIME_SPAN_SECOND);
@@ -343,7 +324,7 @@ test_id_taken (void)
   g_autoptr(NatterClient) other = natter_client_new ("Alice", address, 0, FALSE);
 
   natter_client_start (other);
-  g_assert_true (wait_until (is_error, other, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_error, other, WAIT_MS));
   g_assert_nonnull (strstr (natter_client_get_error (other), "taken"));
 }
 
@@ -365,7 +346,7 @@ test_server_unreachable (void)
                              g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   client = natter_client_new ("alice", address, 0, FALSE);
   natter_client_start (client);
-  g_assert_true (wait_until (is_reconnecting, client, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_reconnecting, client, WAIT_MS));
   g_assert_nonnull (natter_client_get_error (client));
 }
 
@@ -382,8 +363,8 @@ test_default_port_shared (void)
   /* two clients on one host both ask for 10081: the second takes a free port */
   natter_client_start (first);
   natter_client_start (second);
-  g_assert_true (wait_until (is_online, first, WAIT_MS));
-  g_assert_true (wait_until (is_online, second, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_online, first, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_online, second, WAIT_MS));
   g_assert_cmpuint (natter_client_get_local_port (first), !=,
                     natter_client_get_local_port (second));
   wait_peer (first, "second", TRUE);

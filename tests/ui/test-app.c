@@ -15,25 +15,6 @@
 
 #define WAIT_MS 10000
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition condition,
-            gpointer  data,
-            guint     timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
 static gpointer
 child (gpointer    widget,
        GType       type,
@@ -81,7 +62,7 @@ engine_client (Fixture    *f,
   NatterClient *client = natter_client_new (id, f->address, 0, FALSE);
 
   natter_client_start (client);
-  g_assert_true (wait_until (is_online, client, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_online, client, WAIT_MS));
   return client;
 }
 
@@ -149,7 +130,7 @@ connect_alice (Fixture *f)
   gtk_editable_set_text (server, f->address);
   g_assert_true (gtk_widget_get_sensitive (button));
   g_signal_emit_by_name (button, "clicked");
-  g_assert_true (wait_until (app_online, f->app, WAIT_MS));
+  g_assert_true (natter_test_wait_until (app_online, f->app, WAIT_MS));
 }
 
 static void
@@ -180,7 +161,7 @@ test_welcome (Fixture       *f,
 
   gtk_editable_set_text (name, "alice");
   g_signal_emit_by_name (button, "clicked");
-  g_assert_true (wait_until (app_online, f->app, WAIT_MS));
+  g_assert_true (natter_test_wait_until (app_online, f->app, WAIT_MS));
 
   /* remembered for the next start, and shown in the header */
   g_assert_cmpstr (g_settings_get_string (settings, "id"), ==, "alice");
@@ -263,7 +244,7 @@ test_enter_reaches_cli (Fixture       *f,
   dave = natter_test_cli_start (natter_test_server_port (f->server), "dave");
   check.model = G_LIST_MODEL (gtk_list_view_get_model (peer_list));
   check.n = 1;
-  g_assert_true (wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
 
   g_assert_true (natter_window_open_conversation (f->window, "dave"));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (text_view), "hello dave", -1);
@@ -271,16 +252,16 @@ test_enter_reaches_cli (Fixture       *f,
 
   printed[0] = dave;
   printed[1] = (gpointer) "From alice [hello dave]";
-  g_assert_true (wait_until (cli_printed, printed, WAIT_MS));
+  g_assert_true (natter_test_wait_until (cli_printed, printed, WAIT_MS));
   peer = natter_client_lookup_peer (natter_application_get_client (f->app), "dave");
   sent = g_list_model_get_item (natter_peer_get_conversation (peer), 0);
   g_assert_cmpstr (natter_message_get_text (sent), ==, "hello dave");
-  g_assert_true (wait_until (is_delivered, sent, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_delivered, sent, WAIT_MS));
 
   /* and dave leaving takes him out of the list */
   natter_test_cli_send (dave, "@exit");
   check.n = 0;
-  g_assert_true (wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
 }
 
 static void
@@ -312,7 +293,7 @@ test_conversation (Fixture       *f,
   g_signal_connect (f->bob, "message-received", G_CALLBACK (count_received), f->bob_got);
   check.model = G_LIST_MODEL (gtk_list_view_get_model (peer_list));
   check.n = 2;
-  g_assert_true (wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
   g_assert_cmpstr (visible_page (sidebar_stack), ==, "list");
 
   /* open bob, write two lines, send */
@@ -322,14 +303,14 @@ test_conversation (Fixture       *f,
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (text_view), "hello bob\nsecond line", -1);
   g_assert_true (gtk_widget_get_sensitive (send));
   g_signal_emit_by_name (send, "clicked");
-  g_assert_true (wait_until (bob_got_hello, f, WAIT_MS));
+  g_assert_true (natter_test_wait_until (bob_got_hello, f, WAIT_MS));
 
   /* the bubble is there and turns delivered; the composer is empty again */
   bob_peer = natter_client_lookup_peer (alice, "bob");
   conversation = natter_peer_get_conversation (bob_peer);
   g_assert_cmpuint (g_list_model_get_n_items (conversation), ==, 1);
   sent = g_list_model_get_item (conversation, 0);
-  g_assert_true (wait_until (is_delivered, sent, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_delivered, sent, WAIT_MS));
   g_object_unref (sent);
   g_assert_cmpint (gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (text_view)), ==, 0);
 
@@ -338,7 +319,7 @@ test_conversation (Fixture       *f,
   g_assert_nonnull (natter_client_send_message (f->bob, "alice", "are you there?", NULL));
   check.model = conversation;
   check.n = 2;
-  g_assert_true (wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
   g_assert_cmpuint (natter_peer_get_unread (bob_peer), ==, 1);
   /* ...until it is opened, here as activating its notification does */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "open-conversation",
@@ -360,7 +341,7 @@ test_close_says_goodbye (Fixture       *f,
   connect_alice (f);
   gtk_window_close (GTK_WINDOW (f->window));
   f->window = NULL;
-  g_assert_true (wait_until (server_says_alice_left, f->server, WAIT_MS));
+  g_assert_true (natter_test_wait_until (server_says_alice_left, f->server, WAIT_MS));
 }
 
 static void
@@ -376,13 +357,13 @@ test_search_filters (Fixture       *f,
   f->carol = engine_client (f, "carol");
   check.model = G_LIST_MODEL (gtk_list_view_get_model (peer_list));
   check.n = 2;
-  g_assert_true (wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
   gtk_editable_set_text (search, "CAR");
   check.n = 1;
-  g_assert_true (wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
   gtk_editable_set_text (search, "");
   check.n = 2;
-  g_assert_true (wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
 }
 
 /* A desktop shows notifications; so does this test's session, with the
