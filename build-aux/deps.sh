@@ -34,7 +34,7 @@ natter_install_packages () {
 }
 
 # What building the server needs; the app adds its own.
-NATTER_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev gettext python3"
+NATTER_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev libsqlite3-dev gettext python3"
 NATTER_APP_PACKAGES="libgtk-4-dev dconf-gsettings-backend adwaita-icon-theme fonts-noto-cjk"
 # What the tests need besides: namespaces, systemd-analyze, a real X server
 # and session bus for the app, a notification daemon

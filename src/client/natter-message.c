@@ -11,6 +11,7 @@ struct _NatterMessage
   char                  *text;
   gint64                 time_ms;
   NatterMessageState     state;
+  gint64                 seq;
 };
 
 G_DEFINE_FINAL_TYPE (NatterMessage, natter_message, G_TYPE_OBJECT)
@@ -88,7 +89,7 @@ natter_message_class_init (NatterMessageClass *klass)
     g_param_spec_int64 ("time", NULL, NULL, G_MININT64, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL, NATTER_MESSAGE_SENDING, NATTER_MESSAGE_RECEIVED,
+    g_param_spec_int ("state", NULL, NULL, NATTER_MESSAGE_SENDING, NATTER_MESSAGE_QUEUED,
                       NATTER_MESSAGE_SENDING,
                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -178,8 +179,25 @@ natter_message_state_to_string (NatterMessageState state)
       return "failed";
     case NATTER_MESSAGE_SENT:
       return "sent";
+    case NATTER_MESSAGE_QUEUED:
+      return "queued";
     case NATTER_MESSAGE_RECEIVED:
     default:
       return "received";
     }
+}
+
+gint64
+natter_message_get_seq (NatterMessage *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE (self), 0);
+  return self->seq;
+}
+
+void
+natter_message_set_seq (NatterMessage *self,
+                        gint64         seq)
+{
+  g_return_if_fail (NATTER_IS_MESSAGE (self));
+  self->seq = seq;
 }

@@ -18,6 +18,7 @@ typedef enum
   NATTER_MESSAGE_FAILED,     /* gave up; can be retried */
   NATTER_MESSAGE_SENT,       /* sent to a classic peer, which never acknowledges */
   NATTER_MESSAGE_RECEIVED,   /* incoming */
+  NATTER_MESSAGE_QUEUED,     /* waits for the peer (or the server) to be back */
 } NatterMessageState;
 
 #define NATTER_TYPE_MESSAGE (natter_message_get_type ())
@@ -37,5 +38,10 @@ NatterMessageState      natter_message_get_state     (NatterMessage         *sel
 void                    natter_message_set_state     (NatterMessage         *self,
                                                       NatterMessageState     state);
 const char             *natter_message_state_to_string (NatterMessageState   state);
+/* Where the message is in the stored history (ascending with arrival),
+ * 0 when it is not stored. */
+gint64                  natter_message_get_seq       (NatterMessage         *self);
+void                    natter_message_set_seq       (NatterMessage         *self,
+                                                      gint64                 seq);
 
 G_END_DECLS
