@@ -703,6 +703,26 @@ test_bounds_remembered (void)
   natter_delivery_free (d);
 }
 
+/* A completed message its receiver could not keep is forgotten: the resend
+ * is handed up again, and forgetting never drops another id's memory. */
+static void
+test_forget (void)
+{
+  NatterDelivery *d = natter_delivery_new ();
+
+  g_assert_cmpint (receive_raw (d, 7, 0, 1, 0, "m", 1, 0), ==, NATTER_RECEIVE_COMPLETE);
+  g_assert_cmpint (receive_raw (d, 7, 0, 1, 0, "m", 1, 0), ==, NATTER_RECEIVE_DUPLICATE);
+  natter_delivery_forget (d, 7);
+  g_assert_cmpint (receive_raw (d, 7, 0, 1, 0, "m", 1, 0), ==, NATTER_RECEIVE_COMPLETE);
+  g_assert_cmpint (receive_raw (d, 7, 0, 1, 0, "m", 1, 0), ==, NATTER_RECEIVE_DUPLICATE);
+  /* the stale slot of the first 7 falls out of the ring first: the newer
+   * memory of 7 must survive it */
+  for (guint64 id = 100; id < 100 + NATTER_DELIVERY_REMEMBERED - 1; id++)
+    g_assert_cmpint (receive_raw (d, id, 0, 1, 0, "m", 1, 0), ==, NATTER_RECEIVE_COMPLETE);
+  g_assert_cmpint (receive_raw (d, 7, 0, 1, 0, "m", 1, 0), ==, NATTER_RECEIVE_DUPLICATE);
+  natter_delivery_free (d);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -719,6 +739,7 @@ main (int   argc,
   g_test_add_func ("/delivery/receive-invalid", test_receive_invalid);
   g_test_add_func ("/delivery/bounds/partial", test_bounds_partial);
   g_test_add_func ("/delivery/bounds/remembered", test_bounds_remembered);
+  g_test_add_func ("/delivery/forget", test_forget);
   for (guint i = 0; i < G_N_ELEMENTS (seeds); i++)
     {
       g_autofree char *path = g_strdup_printf ("/delivery/lossy/%u", seeds[i]);

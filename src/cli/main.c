@@ -64,7 +64,11 @@ on_message_state (NatterMessage *message,
            natter_peer_get_online (peer) ? "no acknowledgement within 30 seconds"
                                          : "the peer went off-line");
       break;
+    case NATTER_MESSAGE_SENT:
+      say ("Sent to %s (classic client: no receipt)", natter_peer_get_id (peer));
+      break;
     default:
+      /* queued again or on its way: the end is still to come */
       return;
     }
   g_signal_handlers_disconnect_by_func (message, on_message_state, peer);
@@ -83,7 +87,9 @@ show_list (Cli *cli)
     {
       g_autoptr(NatterPeer) peer = g_list_model_get_item (peers, i);
 
-      say ("%s %s", natter_peer_get_id (peer), natter_peer_get_public_endpoint (peer));
+      /* the registered clients: not those only kept for their history */
+      if (natter_peer_get_online (peer))
+        say ("%s %s", natter_peer_get_id (peer), natter_peer_get_public_endpoint (peer));
     }
 }
 
@@ -97,6 +103,8 @@ show_status (Cli *cli)
     {
       g_autoptr(NatterPeer) peer = g_list_model_get_item (peers, i);
 
+      if (!natter_peer_get_online (peer))
+        continue;
       say ("%s %s %s", natter_peer_get_id (peer),
            natter_path_kind_to_string (natter_peer_get_path (peer)),
            natter_peer_get_endpoint (peer));
@@ -126,10 +134,67 @@ chat (Cli        *cli,
       return;
     }
   peer = natter_client_lookup_peer (cli->client, id);
-  if (natter_message_get_state (message) == NATTER_MESSAGE_SENT)
-    say ("Sent to %s (classic client: no receipt)", natter_peer_get_id (peer));
-  else
-    g_signal_connect_object (message, "notify::state", G_CALLBACK (on_message_state), peer, 0);
+  switch (natter_message_get_state (message))
+    {
+    case NATTER_MESSAGE_SENT:
+      say ("Sent to %s (classic client: no receipt)", natter_peer_get_id (peer));
+      return;
+    case NATTER_MESSAGE_QUEUED:
+      say ("Queued for %s (%s)", natter_peer_get_id (peer),
+           natter_peer_get_online (peer) ? "server unreachable" : "offline");
+      break;
+    default:
+      break;
+    }
+  g_signal_connect_object (message, "notify::state", G_CALLBACK (on_message_state), peer, 0);
+}
+
+/* "@history ID [N]": the last N messages (20 unless said), oldest first. */
+static void
+history (Cli        *cli,
+         const char *args)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (args));
+  g_auto(GStrv) words = g_regex_split_simple ("\\s+", trimmed, 0, 0);
+  g_autofree char *me = NULL;
+  guint64 wanted = 20;
+  NatterPeer *peer;
+  GListModel *conversation;
+  guint n;
+
+  if (words[0] == NULL || *words[0] == '\0' ||
+      (words[1] != NULL && (!g_ascii_string_to_unsigned (words[1], 10, 1, 100000, &wanted, NULL) ||
+                            words[2] != NULL)))
+    {
+      say ("Usage: @history ID [N]");
+      return;
+    }
+  peer = natter_client_lookup_peer (cli->client, words[0]);
+  if (peer == NULL)
+    {
+      say ("There is no conversation with %s.", words[0]);
+      return;
+    }
+  conversation = natter_peer_get_conversation (peer);
+  while (g_list_model_get_n_items (conversation) < wanted &&
+         natter_peer_load_older (peer, (guint) wanted - g_list_model_get_n_items (conversation)) > 0)
+    ;
+  n = g_list_model_get_n_items (conversation);
+  for (guint i = n > wanted ? n - (guint) wanted : 0; i < n; i++)
+    {
+      g_autoptr(NatterMessage) message = g_list_model_get_item (conversation, i);
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (natter_message_get_time (message) / 1000);
+      g_autofree char *when = g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
+      gboolean incoming = natter_message_get_direction (message) == NATTER_MESSAGE_INCOMING;
+      NatterMessageState state = natter_message_get_state (message);
+
+      say ("%s %s: %s%s%s%s", when,
+           incoming ? natter_peer_get_id (peer) : natter_client_get_id (cli->client),
+           natter_message_get_text (message),
+           incoming || state == NATTER_MESSAGE_DELIVERED ? "" : " (",
+           incoming || state == NATTER_MESSAGE_DELIVERED ? "" : natter_message_state_to_string (state),
+           incoming || state == NATTER_MESSAGE_DELIVERED ? "" : ")");
+    }
 }
 
 static void
@@ -138,6 +203,7 @@ help (void)
   say ("@show_list          every registered client: ID ip:port");
   say ("@chat ID TEXT       send TEXT to ID");
   say ("@status             the path to each peer: ID PATH ENDPOINT");
+  say ("@history ID [N]     the last N messages with ID (20 unless given)");
   say ("@exit               unregister and quit (end of input does the same)");
   say ("@help               this list");
 }
@@ -180,6 +246,8 @@ on_line (GObject      *source,
     show_status (cli);
   else if (g_str_has_prefix (line, "@chat "))
     chat (cli, line + strlen ("@chat "));
+  else if (g_str_has_prefix (line, "@history ") || g_str_equal (line, "@history"))
+    history (cli, line + strlen ("@history"));
   else if (g_str_equal (line, "@help"))
     help ();
   else if (*line != '\0')
@@ -262,6 +330,8 @@ main (int   argc,
   g_autoptr(GDataInputStream) input = NULL;
   g_autofree char *id = NULL;
   g_autofree char *server = NULL;
+  g_autofree char *profile = NULL;
+  g_autoptr(NatterStore) store = NULL;
   gint port = NATTER_CLIENT_DEFAULT_PORT;
   gint keepalive = 0;
   gboolean classic = FALSE;
@@ -272,6 +342,7 @@ main (int   argc,
     { "id", 'i', 0, G_OPTION_ARG_STRING, &id, "Your ID: 1 to 32 letters, digits, “-”, “_” or “.”", "ID" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Local UDP port (default 10081, or a free one when taken; 0 for any)", "PORT" },
     { "classic", 0, 0, G_OPTION_ARG_NONE, &classic, "Speak the assignment's text protocol to its server.py", NULL },
+    { "profile", 0, 0, G_OPTION_ARG_STRING, &profile, "Keep the history, shared with the app's profile of that name (“default” is the app's own)", "NAME" },
     { "keepalive", 'k', 0, G_OPTION_ARG_INT, &keepalive, "Keep-alive interval, overriding the server's", "SECONDS" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -280,7 +351,7 @@ main (int   argc,
   setlocale (LC_ALL, "");
   context = g_option_context_new ("- chat with Natter from a terminal");
   g_option_context_set_description (context,
-    "Commands: @show_list, @chat ID TEXT, @status, @exit, @help");
+    "Commands: @show_list, @chat ID TEXT, @status, @history ID [N], @exit, @help");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -302,6 +373,23 @@ main (int   argc,
       g_printerr ("natter-cli: --keepalive must be between 1 and 3600 seconds\n");
       return 2;
     }
+  if (profile != NULL)
+    {
+      g_autofree char *path = NULL;
+
+      if (!g_regex_match_simple ("^[A-Za-z0-9_.-]{1,64}$", profile, 0, 0) || profile[0] == '.')
+        {
+          g_printerr ("natter-cli: --profile is 1 to 64 letters, digits, “-”, “_” or “.”\n");
+          return 2;
+        }
+      path = natter_store_profile_path (profile);
+      store = natter_store_open (path, &error);
+      if (store == NULL)
+        {
+          g_printerr ("natter-cli: cannot open the history: %s\n", error->message);
+          return 1;
+        }
+    }
   stdin_stream = g_unix_input_stream_new (0, FALSE);
   input = g_data_input_stream_new (stdin_stream);
   cli.input = input;
@@ -320,6 +408,8 @@ main (int   argc,
   cli.client = natter_client_new (id, server, port, classic);
   if (keepalive > 0)
     natter_client_set_keepalive (cli.client, keepalive * 1000);
+  if (store != NULL)
+    natter_client_set_history (cli.client, store);
   g_signal_connect (cli.client, "notify::state", G_CALLBACK (on_state), &cli);
   g_signal_connect (cli.client, "message-received", G_CALLBACK (on_received), &cli);
 

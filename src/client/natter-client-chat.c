@@ -168,16 +168,29 @@ receive_chat (NatterClient         *self,
   result = natter_delivery_receive (peer->delivery, pm, now, &text, &timestamp);
   if (result == NATTER_RECEIVE_INVALID)
     return;
-  send_ack (self, peer, pm, from, relayed);
   if (result == NATTER_RECEIVE_COMPLETE)
     {
       g_autoptr(NatterMessage) message =
         natter_message_new (pm->message_id, NATTER_MESSAGE_INCOMING, text, timestamp,
                             NATTER_MESSAGE_RECEIVED);
+      g_autoptr(GError) error = NULL;
+      gboolean duplicate = FALSE;
 
-      natter_peer_add_message (peer, message);
-      natter_client_emit_received (self, peer, message);
+      /* written before it is acknowledged: the sender may forget it then.
+       * Not written (a full disk): unacknowledged, so it comes again. */
+      if (!natter_peer_keep_message (peer, message, &duplicate, &error))
+        {
+          g_warning ("Cannot save a message from %s: %s", peer->id, error->message);
+          natter_delivery_forget (peer->delivery, pm->message_id);
+          return;
+        }
+      send_ack (self, peer, pm, from, relayed);
+      /* kept in an earlier run, whose acknowledgement was lost */
+      if (!duplicate)
+        natter_client_emit_received (self, peer, message);
+      return;
     }
+  send_ack (self, peer, pm, from, relayed);
 }
 
 void
@@ -241,7 +254,7 @@ natter_client_chat_receive (NatterClient         *self,
           NatterMessage *message = natter_peer_find_message (peer, pm.message_id);
 
           if (message != NULL)
-            natter_message_set_state (message, NATTER_MESSAGE_DELIVERED);
+            natter_peer_set_message_state (peer, message, NATTER_MESSAGE_DELIVERED);
         }
       break;
     default:
@@ -260,9 +273,10 @@ natter_client_chat_queue (NatterClient  *self,
                               natter_message_get_text (message),
                               natter_message_get_time (message), now))
     {
-      natter_message_set_state (message, NATTER_MESSAGE_FAILED);
+      natter_peer_set_message_state (peer, message, NATTER_MESSAGE_FAILED);
       return;
     }
+  natter_peer_set_message_state (peer, message, NATTER_MESSAGE_SENDING);
   if (!peer->has_key)
     request_intro (self, peer, now);
 }
@@ -321,8 +335,11 @@ natter_client_chat_tick (NatterClient *self,
     {
       NatterMessage *message = natter_peer_find_message (peer, g_array_index (failed, guint64, i));
 
+      /* gone meanwhile, or the server with it: it waits for them again */
       if (message != NULL)
-        natter_message_set_state (message, NATTER_MESSAGE_FAILED);
+        natter_peer_set_message_state (peer, message,
+                                       natter_client_can_reach (self, peer)
+                                       ? NATTER_MESSAGE_FAILED : NATTER_MESSAGE_QUEUED);
     }
   return next;
 }
@@ -331,17 +348,21 @@ void
 natter_client_chat_peer_gone (NatterClient *self,
                               NatterPeer   *peer)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (peer->conversation));
+  g_autoptr(GPtrArray) sending = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
 
-  for (guint i = 0; i < n; i++)
+  g_hash_table_iter_init (&iter, peer->sending);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (sending, g_object_ref (value));
+
+  /* what was on its way waits for the peer to come back */
+  for (guint i = 0; i < sending->len; i++)
     {
-      g_autoptr(NatterMessage) message = g_list_model_get_item (G_LIST_MODEL (peer->conversation), i);
+      NatterMessage *message = sending->pdata[i];
 
-      if (natter_message_get_state (message) == NATTER_MESSAGE_SENDING)
-        {
-          natter_delivery_cancel (peer->delivery, natter_message_get_id (message));
-          natter_message_set_state (message, NATTER_MESSAGE_FAILED);
-        }
+      natter_delivery_cancel (peer->delivery, natter_message_get_id (message));
+      natter_peer_set_message_state (peer, message, NATTER_MESSAGE_QUEUED);
     }
   g_clear_pointer (&peer->punch, natter_punch_free);
   peer->has_key = FALSE;
@@ -357,8 +378,10 @@ natter_client_send_message (NatterClient  *self,
 {
   NatterPeer *peer;
   g_autoptr(NatterMessage) message = NULL;
+  g_autoptr(GError) local_error = NULL;
   guint64 id;
   gint64 now_wall = g_get_real_time () / 1000;
+  gboolean classic;
   gsize len;
 
   g_return_val_if_fail (NATTER_IS_CLIENT (self), NULL);
@@ -378,34 +401,26 @@ natter_client_send_message (NatterClient  *self,
                    "There is no %s in registration list.", peer_id);
       return NULL;
     }
-  if (self->socket == NULL)
+  classic = self->classic || natter_peer_get_classic (peer);
+  if (classic && !natter_client_classic_fits (self, text))
     {
-      g_set_error_literal (error, NATTER_CLIENT_ERROR_DOMAIN, NATTER_CLIENT_ERROR_NOT_CONNECTED,
-                           "Not connected");
+      g_set_error (error, NATTER_CLIENT_ERROR_DOMAIN, NATTER_CLIENT_ERROR_INVALID_TEXT,
+                   "A message to a classic client is at most 2000 bytes, on one line");
       return NULL;
     }
 
   natter_random_bytes ((guint8 *) &id, sizeof id);
-  if (self->classic || natter_peer_get_classic (peer))
-    {
-      if (!natter_client_classic_send (self, peer, text))
-        {
-          g_set_error (error, NATTER_CLIENT_ERROR_DOMAIN, NATTER_CLIENT_ERROR_INVALID_TEXT,
-                       "A message to a classic client is at most 2000 bytes, on one line");
-          return NULL;
-        }
-      message = natter_message_new (id, NATTER_MESSAGE_OUTGOING, text, now_wall,
-                                    NATTER_MESSAGE_SENT);
-      natter_peer_add_message (peer, message);
-      return message;
-    }
-
   message = natter_message_new (id, NATTER_MESSAGE_OUTGOING, text, now_wall,
-                                NATTER_MESSAGE_SENDING);
-  natter_peer_add_message (peer, message);
-  natter_client_chat_queue (self, peer, message, natter_client_now ());
-  natter_client_reschedule (self);
-  return message;
+                                NATTER_MESSAGE_QUEUED);
+  /* written first: whatever happens next, it is not lost */
+  if (!natter_peer_keep_message (peer, message, NULL, &local_error))
+    {
+      g_set_error (error, NATTER_CLIENT_ERROR_DOMAIN, NATTER_CLIENT_ERROR_HISTORY,
+                   "Cannot save the message: %s", local_error->message);
+      return NULL;
+    }
+  natter_client_history_flush (self, peer);
+  return g_steal_pointer (&message);
 }
 
 gboolean
@@ -420,8 +435,7 @@ natter_client_retry_message (NatterClient  *self,
   if (natter_message_get_state (message) != NATTER_MESSAGE_FAILED ||
       natter_message_get_direction (message) != NATTER_MESSAGE_OUTGOING || peer->classic)
     return FALSE;
-  natter_message_set_state (message, NATTER_MESSAGE_SENDING);
-  natter_client_chat_queue (self, peer, message, natter_client_now ());
-  natter_client_reschedule (self);
-  return natter_message_get_state (message) == NATTER_MESSAGE_SENDING;
+  natter_peer_set_message_state (peer, message, NATTER_MESSAGE_QUEUED);
+  natter_client_history_flush (self, peer);
+  return TRUE;
 }

@@ -200,8 +200,7 @@ natter_client_classic_receive (NatterClient         *self,
 }
 
 gboolean
-natter_client_classic_send (NatterClient *self,
-                            NatterPeer   *peer,
+natter_client_classic_fits (NatterClient *self,
                             const char   *text)
 {
   g_autofree char *line = NULL;
@@ -210,8 +209,19 @@ natter_client_classic_send (NatterClient *self,
   if (strlen (text) > CLASSIC_MAX_TEXT || strchr (text, '\n') != NULL)
     return FALSE;
   line = natter_classic_format_chat (self->id, text);
-  if (strlen (line) > CLASSIC_MAX_LINE)
+  return strlen (line) <= CLASSIC_MAX_LINE;
+}
+
+gboolean
+natter_client_classic_send (NatterClient *self,
+                            NatterPeer   *peer,
+                            const char   *text)
+{
+  g_autofree char *line = NULL;
+
+  if (!natter_client_classic_fits (self, text))
     return FALSE;
+  line = natter_classic_format_chat (self->id, text);
   natter_client_send_text (self, natter_peer_classic_destination (peer), line);
   return TRUE;
 }

@@ -43,10 +43,19 @@ natter_client_upsert_peer (NatterClient         *self,
     {
       g_autoptr(NatterPeer) fresh = natter_peer_new (info->id);
 
+      if (self->store != NULL)
+        natter_peer_attach_store (fresh, self->store, self->store_server, NULL);
       natter_peer_update (fresh, info, same_nat);
       g_hash_table_insert (self->peer_by_key, natter_id_key (info->id), fresh);
       g_list_store_append (self->peers, fresh);
       return fresh;
+    }
+  if (!peer->online)
+    {
+      /* back: what waited for it goes out */
+      natter_peer_update (peer, info, same_nat);
+      natter_client_history_flush (self, peer);
+      return peer;
     }
   if (!natter_endpoint_equal (&peer->public_endpoint, &info->public_endpoint))
     {
@@ -70,6 +79,12 @@ natter_client_remove_peer (NatterClient *self,
   g_object_ref (peer);
   natter_client_chat_peer_gone (self, peer);
   natter_peer_set_online (peer, FALSE);
+  /* someone we talked with stays, offline, with the conversation */
+  if (natter_peer_is_kept (peer))
+    {
+      g_object_unref (peer);
+      return;
+    }
   {
     g_autofree char *key = natter_id_key (id);
 

@@ -32,6 +32,8 @@ struct _NatterClient
   NatterEndpoint     public_endpoint;
 
   GListStore        *peers;
+  NatterStore       *store;
+  char              *store_server;     /* the server as the history names it */
   GHashTable        *peer_by_key;       /* casefolded id -> NatterPeer (borrowed from peers) */
 
   GCancellable      *cancellable;
@@ -150,8 +152,18 @@ void     natter_client_classic_receive  (NatterClient         *self,
                                          gint64                now);
 gint64   natter_client_classic_tick     (NatterClient         *self,
                                          gint64                now);
+gboolean natter_client_classic_fits     (NatterClient         *self,
+                                         const char           *text);
 gboolean natter_client_classic_send     (NatterClient         *self,
                                          NatterPeer           *peer,
                                          const char           *text);
+
+/* natter-client-history.c: the offline queue */
+gboolean natter_client_can_reach        (NatterClient         *self,
+                                         NatterPeer           *peer);
+/* Sends what waits for peer, if it can be reached. */
+void     natter_client_history_flush    (NatterClient         *self,
+                                         NatterPeer           *peer);
+void     natter_client_history_flush_all (NatterClient        *self);
 
 G_END_DECLS

@@ -47,6 +47,7 @@ natter_client_dispose (GObject *object)
   natter_client_stop (self);
   g_clear_object (&self->peers);
   g_clear_pointer (&self->peer_by_key, g_hash_table_unref);
+  g_clear_pointer (&self->store, natter_store_unref);
   g_clear_pointer (&self->list_entries, g_hash_table_unref);
   g_clear_pointer (&self->list_seen, g_array_unref);
   G_OBJECT_CLASS (natter_client_parent_class)->dispose (object);
@@ -61,6 +62,7 @@ natter_client_finalize (GObject *object)
   g_free (self->server_text);
   g_free (self->error);
   g_free (self->public_text);
+  g_free (self->store_server);
   G_OBJECT_CLASS (natter_client_parent_class)->finalize (object);
 }
 
@@ -176,6 +178,8 @@ natter_client_set_state (NatterClient      *self,
                          NatterClientState  state,
                          const char        *error)
 {
+  gboolean came_online = state == NATTER_CLIENT_ONLINE && self->state != state;
+
   g_object_freeze_notify (G_OBJECT (self));
   if (g_strcmp0 (self->error, error) != 0)
     {
@@ -192,6 +196,8 @@ natter_client_set_state (NatterClient      *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
     }
   g_object_thaw_notify (G_OBJECT (self));
+  if (came_online)
+    natter_client_history_flush_all (self);
 }
 
 void

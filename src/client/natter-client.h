@@ -5,6 +5,7 @@
 
 #include "natter-message.h"
 #include "natter-peer.h"
+#include "natter-store.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,7 @@ typedef enum
   NATTER_CLIENT_ERROR_NO_SUCH_PEER,
   NATTER_CLIENT_ERROR_INVALID_TEXT,
   NATTER_CLIENT_ERROR_NOT_CONNECTED,
+  NATTER_CLIENT_ERROR_HISTORY,   /* the message could not be saved */
 } NatterClientError;
 
 #define NATTER_CLIENT_DEFAULT_PORT 10081
@@ -42,6 +44,12 @@ NatterClient      *natter_client_new               (const char    *id,
 /* Overrides the keep-alive interval the server suggests (milliseconds). */
 void               natter_client_set_keepalive     (NatterClient  *self,
                                                     guint          interval_ms);
+/* Keeps conversations in store (before start): peers with a history are
+ * listed, offline, with their newest messages; what waited to be sent
+ * goes out once they are back. */
+void               natter_client_set_history       (NatterClient  *self,
+                                                    NatterStore   *store);
+NatterStore       *natter_client_get_history       (NatterClient  *self);
 void               natter_client_start             (NatterClient  *self);
 /* Says goodbye to the server and closes the socket. */
 void               natter_client_stop              (NatterClient  *self);
@@ -54,10 +62,14 @@ const char        *natter_client_get_error         (NatterClient  *self);
 /* "198.18.0.11:10081" as the server sees us, or NULL */
 const char        *natter_client_get_public_endpoint (NatterClient *self);
 guint16            natter_client_get_local_port    (NatterClient  *self);
-/* NatterPeer items: everyone registered but us */
+/* NatterPeer items: everyone registered but us, and (offline) those we
+ * have a conversation with */
 GListModel        *natter_client_get_peers         (NatterClient  *self);
 NatterPeer        *natter_client_lookup_peer       (NatterClient  *self,
                                                     const char    *id);
+/* Writes the message, then sends it. To a peer who is offline, or while
+ * the server cannot be reached, it is queued and goes out once both are
+ * back (also after a restart, with a history). */
 NatterMessage     *natter_client_send_message      (NatterClient  *self,
                                                     const char    *peer_id,
                                                     const char    *text,

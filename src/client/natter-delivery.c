@@ -377,7 +377,9 @@ remember (NatterDelivery *delivery,
   if (delivery->done_len == NATTER_DELIVERY_REMEMBERED)
     {
       entry = &delivery->done[delivery->done_head];
-      g_hash_table_remove (delivery->done_by_id, &entry->id);
+      /* unless forgotten, and remembered again elsewhere since */
+      if (g_hash_table_lookup (delivery->done_by_id, &entry->id) == entry)
+        g_hash_table_remove (delivery->done_by_id, &entry->id);
       delivery->done_head = (delivery->done_head + 1) % NATTER_DELIVERY_REMEMBERED;
     }
   else
@@ -390,6 +392,14 @@ remember (NatterDelivery *delivery,
   entry->id = message_id;
   entry->rejected = rejected;
   g_hash_table_insert (delivery->done_by_id, &entry->id, entry);
+}
+
+void
+natter_delivery_forget (NatterDelivery *delivery,
+                        guint64         message_id)
+{
+  g_return_if_fail (delivery != NULL);
+  g_hash_table_remove (delivery->done_by_id, &message_id);
 }
 
 /* Takes text (g_malloc'd, len bytes plus room for a NUL). */

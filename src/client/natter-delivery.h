@@ -74,5 +74,9 @@ NatterReceiveResult natter_delivery_receive      (NatterDelivery         *delive
                                                   gint64                  now_ms,
                                                   char                  **text_out,
                                                   gint64                 *timestamp_out);
+/* A completed message the caller could not keep: its fragments count as
+ * new again, so a resend is handed up (and acknowledged) once more. */
+void                natter_delivery_forget       (NatterDelivery         *delivery,
+                                                  guint64                 message_id);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include "natter-delivery.h"
 #include "natter-peer.h"
+#include "natter-store.h"
 #include "natter-wire.h"
 
 G_BEGIN_DECLS
@@ -31,7 +32,19 @@ struct _NatterPeer
   gint64          intro_requested_ms;
   NatterPunch    *punch;
   NatterDelivery *delivery;
+  /* outgoing messages handed to delivery: id -> NatterMessage, also
+   * those of the history not loaded into the conversation */
+  GHashTable     *sending;
+
+  /* the history; store NULL when nothing is kept */
+  NatterStore    *store;
+  char           *store_server;
+  gint64          store_row;       /* 0 until the first message */
+  gboolean        has_older;       /* stored messages before the loaded ones */
+  guint64         marker;          /* the first unread message's id, or 0 */
 };
+
+#define NATTER_PEER_PAGE 50
 
 NatterPeer    *natter_peer_new             (const char           *id);
 void           natter_peer_update          (NatterPeer           *self,
@@ -49,5 +62,27 @@ NatterMessage *natter_peer_find_message    (NatterPeer           *self,
                                             guint64               id);
 void           natter_peer_add_message     (NatterPeer           *self,
                                             NatterMessage        *message);
+
+/* natter-peer-history.c */
+/* Keeps the conversation in store (from the newest page of what it holds
+ * for this server and peer). */
+void           natter_peer_attach_store    (NatterPeer           *self,
+                                            NatterStore          *store,
+                                            const char           *server,
+                                            const NatterStoredPeer *stored);
+/* Writes the message, then adds it to the conversation. An incoming one
+ * kept already is a *duplicate and is not added. */
+gboolean       natter_peer_keep_message    (NatterPeer           *self,
+                                            NatterMessage        *message,
+                                            gboolean             *duplicate,
+                                            GError              **error);
+/* Sets an outgoing message's state, in the history too. */
+void           natter_peer_set_message_state (NatterPeer         *self,
+                                              NatterMessage      *message,
+                                              NatterMessageState  state);
+/* Outgoing messages waiting to be sent (loaded or not), oldest first. */
+GPtrArray     *natter_peer_take_queued     (NatterPeer           *self);
+/* TRUE when the peer stays listed while offline: there is a conversation. */
+gboolean       natter_peer_is_kept         (NatterPeer           *self);
 
 G_END_DECLS

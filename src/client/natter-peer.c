@@ -20,6 +20,8 @@ enum
   PROP_UNREAD,
   PROP_LAST_MESSAGE,
   PROP_LAST_ACTIVITY,
+  PROP_HAS_OLDER,
+  PROP_MARKER,
   N_PROPS
 };
 
@@ -36,6 +38,9 @@ natter_peer_finalize (GObject *object)
   g_clear_object (&self->conversation);
   g_clear_pointer (&self->punch, natter_punch_free);
   g_clear_pointer (&self->delivery, natter_delivery_free);
+  g_clear_pointer (&self->sending, g_hash_table_unref);
+  g_clear_pointer (&self->store, natter_store_unref);
+  g_clear_pointer (&self->store_server, g_free);
   G_OBJECT_CLASS (natter_peer_parent_class)->finalize (object);
 }
 
@@ -79,6 +84,12 @@ natter_peer_get_property (GObject    *object,
     case PROP_LAST_ACTIVITY:
       g_value_set_int64 (value, self->last_activity_ms);
       break;
+    case PROP_HAS_OLDER:
+      g_value_set_boolean (value, self->has_older);
+      break;
+    case PROP_MARKER:
+      g_value_set_uint64 (value, self->marker);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -107,6 +118,8 @@ natter_peer_class_init (NatterPeerClass *klass)
                                                        NATTER_TYPE_MESSAGE, flags);
   properties[PROP_LAST_ACTIVITY] = g_param_spec_int64 ("last-activity", NULL, NULL,
                                                        0, G_MAXINT64, 0, flags);
+  properties[PROP_HAS_OLDER] = g_param_spec_boolean ("has-older", NULL, NULL, FALSE, flags);
+  properties[PROP_MARKER] = g_param_spec_uint64 ("marker", NULL, NULL, 0, G_MAXUINT64, 0, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -115,6 +128,7 @@ natter_peer_init (NatterPeer *self)
 {
   self->conversation = g_list_store_new (NATTER_TYPE_MESSAGE);
   self->delivery = natter_delivery_new ();
+  self->sending = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
 }
 
 NatterPeer *
@@ -217,7 +231,10 @@ natter_peer_find_message (NatterPeer *self,
                           guint64     id)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversation));
+  NatterMessage *sending = g_hash_table_lookup (self->sending, &id);
 
+  if (sending != NULL)
+    return sending;
   /* newest first: acknowledgements are for recent messages */
   for (guint i = n; i > 0; i--)
     {
@@ -239,7 +256,11 @@ natter_peer_add_message (NatterPeer    *self,
   self->last_activity_ms = MAX (self->last_activity_ms, natter_message_get_time (message));
   if (natter_message_get_direction (message) == NATTER_MESSAGE_INCOMING)
     {
-      self->unread++;
+      if (self->unread++ == 0)
+        {
+          self->marker = natter_message_get_id (message);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MARKER]);
+        }
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_MESSAGE]);
@@ -277,10 +298,27 @@ natter_peer_mark_read (NatterPeer *self)
 {
   g_return_if_fail (NATTER_IS_PEER (self));
 
-  if (self->unread == 0)
+  if (self->unread == 0 && self->marker == 0)
     return;
-  self->unread = 0;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+  if (self->store != NULL && self->store_row != 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!natter_store_set_unread (self->store, self->store_row, 0, 0, &error))
+        g_warning ("Cannot mark the conversation with %s read: %s", self->id, error->message);
+    }
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->unread != 0)
+    {
+      self->unread = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+    }
+  if (self->marker != 0)
+    {
+      self->marker = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MARKER]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 const char *
@@ -337,4 +375,18 @@ natter_peer_get_conversation (NatterPeer *self)
 {
   g_return_val_if_fail (NATTER_IS_PEER (self), NULL);
   return G_LIST_MODEL (self->conversation);
+}
+
+gboolean
+natter_peer_get_has_older (NatterPeer *self)
+{
+  g_return_val_if_fail (NATTER_IS_PEER (self), FALSE);
+  return self->has_older;
+}
+
+guint64
+natter_peer_get_marker (NatterPeer *self)
+{
+  g_return_val_if_fail (NATTER_IS_PEER (self), 0);
+  return self->marker;
 }

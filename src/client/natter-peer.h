@@ -31,4 +31,24 @@ void            natter_peer_mark_read        (NatterPeer *self);
 /* wall-clock time of the newest message, Unix milliseconds; 0 if none */
 gint64          natter_peer_get_last_activity (NatterPeer *self);
 
+/* The history (natter-peer-history.c). The conversation holds the newest
+ * messages; older ones are loaded on demand. */
+gboolean        natter_peer_get_has_older    (NatterPeer *self);
+/* Prepends up to n older messages; how many it did. */
+guint           natter_peer_load_older       (NatterPeer *self,
+                                              guint       n);
+/* The id of the first message not read yet ("new messages" start there),
+ * or 0. Survives restarts; mark_read clears it. */
+guint64         natter_peer_get_marker       (NatterPeer *self);
+/* NatterMessage items of the whole history with every word of query,
+ * newest first; an empty array without a history. */
+GPtrArray      *natter_peer_search           (NatterPeer  *self,
+                                              const char  *query,
+                                              guint        limit,
+                                              GError     **error);
+/* Forgets the conversation, in the history too. Messages not delivered
+ * yet are dropped. */
+gboolean        natter_peer_clear_history    (NatterPeer  *self,
+                                              GError     **error);
+
 G_END_DECLS

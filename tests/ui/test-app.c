@@ -191,6 +191,12 @@ is_delivered (gpointer data)
 }
 
 static gboolean
+is_offline (gpointer data)
+{
+  return !natter_peer_get_online (data);
+}
+
+static gboolean
 bob_got_hello (gpointer data)
 {
   Fixture *f = data;
@@ -258,10 +264,11 @@ test_enter_reaches_cli (Fixture       *f,
   g_assert_cmpstr (natter_message_get_text (sent), ==, "hello dave");
   g_assert_true (natter_test_wait_until (is_delivered, sent, WAIT_MS));
 
-  /* and dave leaving takes him out of the list */
+  /* dave leaving: he stays in the list, offline, with the conversation */
   natter_test_cli_send (dave, "@exit");
-  check.n = 0;
-  g_assert_true (natter_test_wait_until (has_n_items, &check, WAIT_MS));
+  g_assert_true (natter_test_wait_until (is_offline, peer, WAIT_MS));
+  g_assert_cmpuint (g_list_model_get_n_items (check.model), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (natter_peer_get_conversation (peer)), ==, 1);
 }
 
 static void
