@@ -20,6 +20,8 @@ struct _NatterApplication
   char           *server_override;
   char           *id_override;
   GtkWidget      *preferences;
+  NatterStore    *store;
+  GError         *history_error;
 };
 
 G_DEFINE_FINAL_TYPE (NatterApplication, natter_application, GTK_TYPE_APPLICATION)
@@ -121,6 +123,8 @@ natter_application_connect (NatterApplication *self)
     {
       self->client = natter_client_new (id, server, NATTER_CLIENT_DEFAULT_PORT,
                                         g_settings_get_boolean (self->settings, "classic"));
+      if (self->store != NULL)
+        natter_client_set_history (self->client, self->store);
       g_signal_connect (self->client, "message-received", G_CALLBACK (on_message_received), self);
       natter_client_start (self->client);
     }
@@ -236,6 +240,7 @@ natter_application_startup (GApplication *app)
   const char *prefs_accels[] = { "<Control>comma", NULL };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
   g_autofree char *path = NULL;
+  g_autofree char *history = NULL;
 
   G_APPLICATION_CLASS (natter_application_parent_class)->startup (app);
 
@@ -258,6 +263,12 @@ natter_application_startup (GApplication *app)
     path = g_strdup (SCHEMA_PATH);
   self->settings = g_settings_new_with_path (APP_ID, path);
   g_signal_connect (self->settings, "changed", G_CALLBACK (on_settings_changed), self);
+
+  /* and its own history; without one the app still chats, and says so */
+  history = natter_store_profile_path (self->profile);
+  self->store = natter_store_open (history, &self->history_error);
+  if (self->store == NULL)
+    g_printerr ("natter: cannot open the message history: %s\n", self->history_error->message);
 }
 
 static void
@@ -314,6 +325,8 @@ natter_application_finalize (GObject *object)
 
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->store, natter_store_unref);
+  g_clear_error (&self->history_error);
   g_free (self->profile);
   g_free (self->server_override);
   g_free (self->id_override);
@@ -379,6 +392,13 @@ natter_application_get_settings (NatterApplication *self)
 {
   g_return_val_if_fail (NATTER_IS_APPLICATION (self), NULL);
   return self->settings;
+}
+
+const GError *
+natter_application_get_history_error (NatterApplication *self)
+{
+  g_return_val_if_fail (NATTER_IS_APPLICATION (self), NULL);
+  return self->history_error;
 }
 
 const char *

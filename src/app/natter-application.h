@@ -16,6 +16,8 @@ NatterApplication *natter_application_new          (const char        *profile);
 NatterClient      *natter_application_get_client   (NatterApplication *self);
 GSettings         *natter_application_get_settings (NatterApplication *self);
 const char        *natter_application_get_profile  (NatterApplication *self);
+/* Why the message history could not be opened, or NULL. */
+const GError      *natter_application_get_history_error (NatterApplication *self);
 /* Remembers a new identity (the welcome page) and connects once with it. */
 void               natter_application_configure    (NatterApplication *self,
                                                     const char        *id,

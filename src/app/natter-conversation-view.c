@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "natter-conversation-search.h"
 #include "natter-conversation-view.h"
 #include "natter-delivery.h"
 #include "natter-message-row.h"
@@ -13,6 +14,11 @@
  * rounding, not a deliberate scroll; more would pull back a slow touchpad. */
 #define BOTTOM_SLACK_PX 1
 #define COMPOSER_MAX_LINES 6
+/* Older messages are loaded a page at a time, once the user scrolls to
+ * within a screen of the oldest one shown; jumping to a search result far
+ * back loads bigger pages. */
+#define OLDER_PAGE 50
+#define JUMP_PAGE 1000
 
 struct _NatterConversationView
 {
@@ -29,6 +35,14 @@ struct _NatterConversationView
   gboolean        scroll_pending;
   GdkFrameClock  *frame_clock;
   gulong          layout_id;
+  /* the "New messages" line goes above this message (as it was when the
+   * conversation was opened; reading it clears the peer's) */
+  guint64         marker;
+  /* the search result shown, by its place in the history */
+  gint64          found_seq;
+  gboolean        searching;
+  guint           older_idle;
+  GHashTable     *rows;           /* NatterMessage -> the NatterMessageRow bound to it */
 
   GtkWidget      *peer_label;
   GtkWidget      *status_label;
@@ -42,6 +56,7 @@ struct _NatterConversationView
   GtkWidget      *text_view;
   GtkWidget      *placeholder;
   GtkWidget      *send_button;    /* reached by the UI tests */
+  GtkWidget      *search;
 };
 
 G_DEFINE_FINAL_TYPE (NatterConversationView, natter_conversation_view, GTK_TYPE_WIDGET)
@@ -124,6 +139,31 @@ scroll_to_bottom (NatterConversationView *self)
   gtk_widget_queue_allocate (self->list_view);
 }
 
+static gboolean
+load_older (gpointer data)
+{
+  NatterConversationView *self = data;
+
+  self->older_idle = 0;
+  if (self->peer != NULL)
+    natter_peer_load_older (self->peer, OLDER_PAGE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Older messages come in before the user reaches the oldest one shown, or
+ * at once while what is shown does not fill the view. Never from inside
+ * the list's own allocation or scrolling: from an idle. */
+static void
+maybe_load_older (NatterConversationView *self,
+                  GtkAdjustment          *adjustment)
+{
+  if (self->peer == NULL || self->older_idle != 0 || self->scroll_pending ||
+      !natter_peer_get_has_older (self->peer))
+    return;
+  if (gtk_adjustment_get_value (adjustment) < gtk_adjustment_get_page_size (adjustment))
+    self->older_idle = g_idle_add (load_older, self);
+}
+
 static void
 on_scroll_value_changed (GtkAdjustment          *adjustment,
                          NatterConversationView *self)
@@ -132,6 +172,7 @@ on_scroll_value_changed (GtkAdjustment          *adjustment,
    * of a conversation just opened) says nothing about what the user wants */
   if (!self->scroll_pending)
     self->sticky = at_bottom (adjustment);
+  maybe_load_older (self, adjustment);
 }
 
 /* Called from within the list's allocation: only marks the move, which
@@ -139,8 +180,12 @@ on_scroll_value_changed (GtkAdjustment          *adjustment,
 static void
 on_scroll_bounds_changed (NatterConversationView *self)
 {
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+
   if (self->sticky && self->peer != NULL)
     self->scroll_pending = TRUE;
+  if (gtk_adjustment_get_upper (adjustment) <= gtk_adjustment_get_page_size (adjustment))
+    maybe_load_older (self, adjustment);
 }
 
 /* GTK 4.8's text view keeps the scroll range it computed just before it
@@ -206,7 +251,33 @@ update_empty (NatterConversationView *self)
 {
   gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->selection)) == 0;
 
-  gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "messages");
+  if (self->searching)
+    gtk_stack_set_visible_child_name (self->stack, "search");
+  else
+    gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "messages");
+}
+
+static void
+mark_row (NatterConversationView *self,
+          NatterMessageRow       *row,
+          NatterMessage          *message)
+{
+  natter_message_row_set_marks (row,
+                                self->marker != 0 &&
+                                natter_message_get_id (message) == self->marker &&
+                                natter_message_get_direction (message) == NATTER_MESSAGE_INCOMING,
+                                self->found_seq != 0 && natter_message_get_seq (message) == self->found_seq);
+}
+
+static void
+mark_rows (NatterConversationView *self)
+{
+  GHashTableIter iter;
+  gpointer message, row;
+
+  g_hash_table_iter_init (&iter, self->rows);
+  while (g_hash_table_iter_next (&iter, &message, &row))
+    mark_row (self, row, message);
 }
 
 static void
@@ -221,16 +292,36 @@ on_peer_notify (NatterPeer             *peer G_GNUC_UNUSED,
     update_status (self);
   else if (strcmp (name, "id") == 0)
     update_header (self);
+  else if (strcmp (name, "marker") == 0 && natter_peer_get_marker (self->peer) != 0)
+    {
+      /* messages came while the window was in the background */
+      self->marker = natter_peer_get_marker (self->peer);
+      mark_rows (self);
+    }
 }
 
 static void
-on_items_changed (GListModel             *model G_GNUC_UNUSED,
-                  guint                   position G_GNUC_UNUSED,
-                  guint                   removed G_GNUC_UNUSED,
+on_items_changed (GListModel             *model,
+                  guint                   position,
+                  guint                   removed,
                   guint                   added,
                   NatterConversationView *self)
 {
+  guint n = g_list_model_get_n_items (model);
+
   update_empty (self);
+  /* older messages came in above: the one that was first has one above it
+   * now, which may join it into a group or end a day */
+  if (position == 0 && removed == 0 && added > 0 && added < n)
+    {
+      g_autoptr(NatterMessage) former = g_list_model_get_item (model, added);
+      g_autoptr(NatterMessage) above = g_list_model_get_item (model, added - 1);
+      NatterMessageRow *row = g_hash_table_lookup (self->rows, former);
+
+      if (row != NULL)
+        natter_message_row_set_message (row, former, above);
+      return;
+    }
   if (added > 0 && self->sticky)
     scroll_to_bottom (self);
 }
@@ -271,20 +362,27 @@ bind_row (GtkSignalListItemFactory *factory G_GNUC_UNUSED,
   guint position = gtk_list_item_get_position (item);
   g_autoptr(NatterMessage) previous = NULL;
 
-  /* the conversation only grows at its end, so the message above a row
-   * never changes while it is bound */
+  /* new messages come at the end, older ones at the start (and then
+   * on_items_changed () tells the first row of its new neighbour) */
   if (position != GTK_INVALID_LIST_POSITION && position > 0)
     previous = g_list_model_get_item (G_LIST_MODEL (self->selection), position - 1);
   natter_message_row_set_message (row, gtk_list_item_get_item (item), previous);
+  mark_row (self, row, gtk_list_item_get_item (item));
+  g_hash_table_insert (self->rows, gtk_list_item_get_item (item), row);
 }
 
 static void
 unbind_row (GtkSignalListItemFactory *factory G_GNUC_UNUSED,
             GtkListItem              *item,
-            NatterConversationView   *self G_GNUC_UNUSED)
+            NatterConversationView   *self)
 {
-  natter_message_row_set_message (NATTER_MESSAGE_ROW (gtk_list_item_get_child (item)),
-                                  NULL, NULL);
+  NatterMessageRow *row = NATTER_MESSAGE_ROW (gtk_list_item_get_child (item));
+  NatterMessage *message = natter_message_row_get_message (row);
+
+  if (message != NULL && g_hash_table_lookup (self->rows, message) == row)
+    g_hash_table_remove (self->rows, message);
+  natter_message_row_set_message (row, NULL, NULL);
+  natter_message_row_set_marks (row, FALSE, FALSE);
 }
 
 /* The length of text without its trailing white space, in bytes. */
@@ -478,6 +576,134 @@ update_composer_height (NatterConversationView *self)
                                               height);
 }
 
+/* Shows the message at seq of the history, loading what is between it and
+ * the messages shown, and outlines it. */
+static void
+jump_to (NatterConversationView *self,
+         gint64                  seq)
+{
+  GListModel *conversation = natter_peer_get_conversation (self->peer);
+  guint n, position = GTK_INVALID_LIST_POSITION;
+
+  for (;;)
+    {
+      g_autoptr(NatterMessage) first = g_list_model_get_item (conversation, 0);
+
+      if (first == NULL || natter_message_get_seq (first) <= seq ||
+          natter_peer_load_older (self->peer, JUMP_PAGE) == 0)
+        break;
+    }
+  n = g_list_model_get_n_items (conversation);
+  for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
+    {
+      g_autoptr(NatterMessage) message = g_list_model_get_item (conversation, i);
+
+      if (natter_message_get_seq (message) == seq)
+        position = i;
+    }
+  if (position == GTK_INVALID_LIST_POSITION)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+  self->found_seq = seq;
+  self->sticky = FALSE;
+  self->scroll_pending = FALSE;
+  mark_rows (self);
+  gtk_widget_activate_action (self->list_view, "list.scroll-to-item", "u", position);
+}
+
+static void
+search_activated (GtkWidget  *widget,
+                  const char *action_name G_GNUC_UNUSED,
+                  GVariant   *parameter G_GNUC_UNUSED)
+{
+  NatterConversationView *self = NATTER_CONVERSATION_VIEW (widget);
+
+  if (self->peer == NULL)
+    return;
+  self->searching = TRUE;
+  update_empty (self);
+  natter_conversation_search_start (NATTER_CONVERSATION_SEARCH (self->search), self->peer);
+}
+
+static void
+stop_search (NatterConversationView *self)
+{
+  if (!self->searching)
+    return;
+  self->searching = FALSE;
+  update_empty (self);
+}
+
+static void
+on_search_stopped (NatterConversationView *self)
+{
+  stop_search (self);
+  gtk_widget_grab_focus (self->text_view);
+}
+
+static void
+on_search_result (NatterConversationView *self,
+                  NatterMessage          *message)
+{
+  stop_search (self);
+  if (self->peer != NULL)
+    jump_to (self, natter_message_get_seq (message));
+}
+
+static void
+on_clear_response (GtkDialog              *dialog,
+                   int                     response,
+                   NatterConversationView *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  if (response != GTK_RESPONSE_ACCEPT || self->peer == NULL)
+    return;
+  if (!natter_peer_clear_history (self->peer, &error))
+    {
+      GtkWidget *alert = gtk_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                 GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                                 GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+                                                 _("The conversation could not be cleared"));
+
+      gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (alert), "%s", error->message);
+      g_signal_connect (alert, "response", G_CALLBACK (gtk_window_destroy), NULL);
+      gtk_window_present (GTK_WINDOW (alert));
+    }
+  self->found_seq = 0;
+  self->marker = 0;
+}
+
+static void
+clear_activated (GtkWidget  *widget,
+                 const char *action_name G_GNUC_UNUSED,
+                 GVariant   *parameter G_GNUC_UNUSED)
+{
+  NatterConversationView *self = NATTER_CONVERSATION_VIEW (widget);
+  GtkWidget *dialog;
+  GtkWidget *button;
+
+  if (self->peer == NULL)
+    return;
+  dialog = gtk_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   _("Clear the conversation with %s?"),
+                                   natter_peer_get_id (self->peer));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
+    _("Every message in it is deleted from this computer, and messages not sent yet are "
+      "not sent. This cannot be undone."));
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("C_lear"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (button, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_clear_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 natter_conversation_view_dispose (GObject *object)
 {
@@ -509,6 +735,8 @@ natter_conversation_view_dispose (GObject *object)
   g_clear_object (&self->peer);
   g_clear_object (&self->client);
   g_clear_pointer (&self->drafts, g_hash_table_unref);
+  g_clear_pointer (&self->rows, g_hash_table_unref);
+  g_clear_handle_id (&self->older_idle, g_source_remove);
   g_clear_pointer (&self->send_error, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_CONVERSATION_VIEW);
   /* dispose_template () lets go of bound children only */
@@ -554,6 +782,7 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
   widget_class->unmap = natter_conversation_view_unmap;
 
   g_type_ensure (NATTER_TYPE_MESSAGE_ROW);
+  g_type_ensure (NATTER_TYPE_CONVERSATION_SEARCH);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/natter/Natter/natter-conversation-view.ui");
@@ -569,11 +798,19 @@ natter_conversation_view_class_init (NatterConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, text_view);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, placeholder);
   gtk_widget_class_bind_template_child (widget_class, NatterConversationView, send_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterConversationView, search);
   gtk_widget_class_bind_template_callback (widget_class, setup_row);
   gtk_widget_class_bind_template_callback (widget_class, bind_row);
   gtk_widget_class_bind_template_callback (widget_class, unbind_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_result);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_stopped);
 
   gtk_widget_class_install_action (widget_class, "conversation.send", NULL, send_activated);
+  gtk_widget_class_install_action (widget_class, "conversation.search", NULL, search_activated);
+  gtk_widget_class_install_action (widget_class, "conversation.clear", NULL, clear_activated);
+  /* inside a conversation, Ctrl+F searches it rather than the people */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK,
+                                       "conversation.search", NULL);
 
   gtk_widget_class_set_css_name (widget_class, "conversation");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -588,6 +825,7 @@ natter_conversation_view_init (NatterConversationView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->rows = g_hash_table_new (NULL, NULL);
   self->sticky = TRUE;
 
   /* capture: the text view would otherwise insert the newline first */
@@ -663,8 +901,13 @@ natter_conversation_view_set_peer (NatterConversationView *self,
     self->peer_notify_id = g_signal_connect_object (peer, "notify", G_CALLBACK (on_peer_notify),
                                                     self, 0);
 
-  /* a conversation opens on its newest messages */
+  /* a conversation opens on its newest messages, below the line where
+   * those not read yet start */
   self->sticky = TRUE;
+  self->searching = FALSE;
+  self->found_seq = 0;
+  self->marker = peer != NULL ? natter_peer_get_marker (peer) : 0;
+  g_clear_handle_id (&self->older_idle, g_source_remove);
   gtk_no_selection_set_model (self->selection,
                               peer != NULL ? natter_peer_get_conversation (peer) : NULL);
   scroll_to_bottom (self);

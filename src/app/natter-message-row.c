@@ -21,6 +21,7 @@ struct _NatterMessageRow
   gboolean       grouped;
 
   GtkWidget     *day_separator;
+  GtkWidget     *new_marker;
   GtkWidget     *content;
   GtkWidget     *bubble;
   GtkWidget     *meta;
@@ -295,6 +296,12 @@ update_state (NatterMessageRow *self)
           icon = "dialog-error-symbolic";
           text = _("Not delivered");
           break;
+        case NATTER_MESSAGE_QUEUED:
+          icon = "document-open-recent-symbolic";
+          /* Translators: a message kept until its peer (or the server)
+           * is back; it then goes out by itself */
+          text = _("Queued");
+          break;
         case NATTER_MESSAGE_RECEIVED:
         default:
           break;
@@ -314,10 +321,16 @@ update_state (NatterMessageRow *self)
   set_css_class (self->bubble, "failed", failed);
   /* a grouped message has no state line unless it failed, so a dimmed
    * bubble is what tells it is still on its way */
-  set_css_class (self->bubble, "sending", outgoing && state == NATTER_MESSAGE_SENDING);
+  set_css_class (self->bubble, "sending", outgoing && (state == NATTER_MESSAGE_SENDING ||
+                                                       state == NATTER_MESSAGE_QUEUED));
+  gtk_widget_set_tooltip_text (self->state_label, state == NATTER_MESSAGE_QUEUED && outgoing
+                               ? _("Goes out by itself when the peer is back online")
+                               : NULL);
 
-  /* a failure is always shown: it is the one state that asks for action */
-  gtk_widget_set_visible (self->meta, self->message != NULL && (!self->grouped || failed));
+  /* a failure is always shown: it is the one state that asks for action,
+   * and so is waiting, which is not what a dimmed bubble otherwise means */
+  gtk_widget_set_visible (self->meta, self->message != NULL &&
+                          (!self->grouped || failed || (outgoing && state == NATTER_MESSAGE_QUEUED)));
 }
 
 static void
@@ -376,6 +389,7 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/natter/Natter/natter-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, day_separator);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, new_marker);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, content);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, meta);
@@ -499,6 +513,17 @@ natter_message_row_set_message (NatterMessageRow *self,
 
   update_grouping (self, previous);
   update_state (self);
+}
+
+void
+natter_message_row_set_marks (NatterMessageRow *self,
+                              gboolean          first_new,
+                              gboolean          found)
+{
+  g_return_if_fail (NATTER_IS_MESSAGE_ROW (self));
+
+  gtk_widget_set_visible (self->new_marker, first_new);
+  set_css_class (self->bubble, "found", found);
 }
 
 NatterMessage *

@@ -21,6 +21,10 @@ GtkWidget     *natter_message_row_new         (void);
 void           natter_message_row_set_message (NatterMessageRow *self,
                                                NatterMessage    *message,
                                                NatterMessage    *previous);
+/* first_new: the "New messages" line above it; found: a search result */
+void           natter_message_row_set_marks   (NatterMessageRow *self,
+                                               gboolean          first_new,
+                                               gboolean          found);
 NatterMessage *natter_message_row_get_message (NatterMessageRow *self);
 
 /* Shared by the row and its tests */

@@ -14,6 +14,7 @@ struct _NatterWindow
   GtkApplicationWindow    parent_instance;
 
   GtkLabel               *status_label;
+  GtkLabel               *history_banner;
   GtkButton              *retry_button;
   GtkButton              *rename_button;
   GtkStack               *main_stack;
@@ -126,6 +127,23 @@ update_status (NatterWindow *self)
   gtk_label_set_text (self->status_label, text);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label),
                                state != NATTER_CLIENT_ONLINE ? error : NULL);
+}
+
+/* Chatting goes on without a history, but the user must know that nothing
+ * is being kept, and why. */
+static void
+update_history_banner (NatterWindow *self)
+{
+  const GError *error = natter_application_get_history_error (app_of (self));
+  g_autofree char *text = NULL;
+
+  if (error != NULL)
+    /* Translators: the reason follows, e.g. "…/history.sqlite: file is
+     * not a database" */
+    text = g_strdup_printf (_("The message history cannot be opened, so messages are not "
+                              "kept: %s"), error->message);
+  gtk_label_set_text (self->history_banner, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->history_banner), text != NULL);
 }
 
 static void
@@ -340,6 +358,7 @@ natter_window_class_init (NatterWindowClass *klass)
   g_type_ensure (NATTER_TYPE_CONVERSATION_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PATH "/natter-window.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, history_banner);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, retry_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, rename_button);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, main_stack);
@@ -415,6 +434,7 @@ natter_window_set_client (NatterWindow *self,
   gtk_list_view_set_model (self->peer_list, NULL);
   g_clear_object (&self->selection);
   g_set_object (&self->client, client);
+  update_history_banner (self);
 
   if (client == NULL)
     {
@@ -426,9 +446,11 @@ natter_window_set_client (NatterWindow *self,
   filtered = gtk_filter_list_model_new (g_object_ref (natter_client_get_peers (client)),
                                         GTK_FILTER (g_object_ref (self->filter)));
   sorted = gtk_sort_list_model_new (G_LIST_MODEL (filtered), GTK_SORTER (g_object_ref (self->sorter)));
-  self->selection = gtk_single_selection_new (G_LIST_MODEL (sorted));
-  gtk_single_selection_set_autoselect (self->selection, FALSE);
-  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  /* not autoselect, even for a moment: with a history the list is full
+   * from the start, and opening a conversation would mark it read */
+  self->selection = g_object_new (GTK_TYPE_SINGLE_SELECTION, "autoselect", FALSE,
+                                  "can-unselect", TRUE, "model", sorted, NULL);
+  g_object_unref (sorted);
   gtk_list_view_set_model (self->peer_list, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_swapped (self->selection, "notify::selected-item",
                             G_CALLBACK (on_selection_changed), self);

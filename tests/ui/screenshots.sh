@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Takes screenshots of the app as a user sees it, on a private X server:
-# the welcome page, the empty state, and an active conversation.
+# the welcome page, the empty state, an active conversation, a long
+# history (with unread and queued messages) and its search, the
+# confirmation to clear it, and the banner of a history that cannot be
+# opened.
 #
 #   tests/ui/screenshots.sh BUILD-DIR [OUT-DIR]
 #
 # Needs Xvfb, xdotool and ImageMagick's import (build-aux/test installs
-# them). Writes welcome.png, empty.png and conversation.png (and, with
+# them). Writes welcome.png, empty.png, conversation.png, history.png,
+# search.png, found.png, menu.png, clear.png and history-error.png (and, with
 # LANGUAGE set, the same in that language) to OUT-DIR (default: a new
 # temporary folder, printed at the end).
 set -euo pipefail
@@ -89,4 +93,40 @@ xdotool key Return
 sleep 1.5
 echo "@chat alice Great, thanks!" >&7
 shot conversation 2
+kill $app; wait $app 2>/dev/null || true
+
+# 4. history: dave, offline now, wrote 2,000 messages over the last days;
+# the last 3 are unread, the last 2 of alice's wait for him
+"$BUILD/tests/make-history" --unread=3 --queued=2 \
+  "$XDG_DATA_HOME/natter/shots/history.sqlite" "$server" dave 2000 >/dev/null
+"$BUILD/src/app/natter" --profile=shots --id=alice --server="$server" &
+app=$!
+PIDS+=($app)
+sleep 2
+# bob and carol are online, so dave (offline) is third
+xdotool key alt+Down alt+Down alt+Down
+shot history 1.5
+xdotool key ctrl+f
+sleep 0.5
+xdotool type --delay 30 "needle 1000"
+shot search 1.5
+xdotool key Return
+shot found 1.5
+xdotool key ctrl+f Escape
+sleep 0.3
+# the conversation's menu (top right of the conversation): Clear Conversation…
+eval "$(xdotool search --onlyvisible --name '^Natter$' getwindowgeometry --shell | head -n 6)"
+xdotool mousemove $((X + WIDTH - 26)) $((Y + 74)) click 1
+shot menu 0.7
+xdotool mousemove $((X + WIDTH - 71)) $((Y + 154)) click 1
+shot clear 1.5
+xdotool key Escape
+kill $app; wait $app 2>/dev/null || true
+
+# 5. a history file that is not one
+mkdir -p "$XDG_DATA_HOME/natter/broken"
+head -c 4096 /dev/urandom >"$XDG_DATA_HOME/natter/broken/history.sqlite"
+"$BUILD/src/app/natter" --profile=broken --id=erin --server="$server" &
+app=$!
+shot history-error 2
 echo "screenshots in $OUT"
