@@ -377,9 +377,10 @@ main (int   argc,
     {
       g_autofree char *path = NULL;
 
-      if (!g_regex_match_simple ("^[A-Za-z0-9_.-]{1,64}$", profile, 0, 0) || profile[0] == '.')
+      /* the app's rule: the name is a folder's, and a settings path's */
+      if (!g_regex_match_simple ("^[A-Za-z0-9_-]{1,32}$", profile, 0, 0))
         {
-          g_printerr ("natter-cli: --profile is 1 to 64 letters, digits, “-”, “_” or “.”\n");
+          g_printerr ("natter-cli: --profile is 1 to 32 letters, digits, “-” or “_”\n");
           return 2;
         }
       path = natter_store_profile_path (profile);
