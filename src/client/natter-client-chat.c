@@ -420,7 +420,8 @@ natter_client_send_message (NatterClient  *self,
       return NULL;
     }
   natter_client_history_flush (self, peer);
-  return g_steal_pointer (&message);
+  /* the conversation holds it */
+  return message;
 }
 
 gboolean

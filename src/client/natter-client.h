@@ -67,7 +67,8 @@ guint16            natter_client_get_local_port    (NatterClient  *self);
 GListModel        *natter_client_get_peers         (NatterClient  *self);
 NatterPeer        *natter_client_lookup_peer       (NatterClient  *self,
                                                     const char    *id);
-/* Writes the message, then sends it. To a peer who is offline, or while
+/* Writes the message, then sends it (the message returned belongs to the
+ * peer's conversation). To a peer who is offline, or while
  * the server cannot be reached, it is queued and goes out once both are
  * back (also after a restart, with a history). */
 NatterMessage     *natter_client_send_message      (NatterClient  *self,
