@@ -157,6 +157,12 @@ natter_test_server_has_line (NatterTestServer *server,
   return found;
 }
 
+const char *
+natter_test_server_pid (NatterTestServer *server)
+{
+  return g_subprocess_get_identifier (server->process);
+}
+
 int
 natter_test_server_stop (NatterTestServer *server)
 {

@@ -28,6 +28,8 @@ gboolean          natter_test_server_wait_line (NatterTestServer   *server,
                                                 guint               timeout_ms);
 gboolean          natter_test_server_has_line  (NatterTestServer   *server,
                                                 const char         *text);
+/* The process id, as text (for /proc), or NULL once it has exited. */
+const char       *natter_test_server_pid       (NatterTestServer   *server);
 /* SIGTERM, then the exit status (-1 when it did not exit in time). */
 int               natter_test_server_stop      (NatterTestServer   *server);
 void              natter_test_server_free      (NatterTestServer   *server);

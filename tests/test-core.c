@@ -2384,6 +2384,316 @@ test_spoofed_keepalive_reflects (void)
   g_assert_cmpuint (bytes_to (out, &victim), <=, sent);
 }
 
+
+/* Per-source budgets: what one address can make the server do */
+
+static NatterCore *
+core_new_rates (guint register_rate,
+                guint classic_rate)
+{
+  NatterCoreConfig config;
+
+  natter_core_config_init (&config);
+  config.max_peers = 100000;
+  config.timeout_ms = TIMEOUT;
+  config.interval_ms = INTERVAL;
+  config.register_rate = register_rate;
+  config.classic_rate = classic_rate;
+  return natter_core_new (&config);
+}
+
+/* A cookie round trip, then the registration: 0 for WELCOME, otherwise the
+ * code of the ERROR that answered it. */
+static guint32
+try_register (NatterCore           *core,
+              const char           *id,
+              const NatterEndpoint *from,
+              gint64                now)
+{
+  guint8 cookie[NATTER_WIRE_COOKIE_MAX];
+  gsize cookie_len;
+  g_autoptr(GBytes) req = NULL;
+  g_autoptr(GArray) out = NULL;
+  g_auto(NatterMsg) msg = { 0 };
+
+  fetch_cookie (core, id, from, now, cookie, &cookie_len);
+  req = register_request (id, cookie, cookie_len, NULL, 0, PAD);
+  handle (core, req, from, now);
+  out = take (core);
+  g_assert_cmpuint (out->len, >, 0);
+  g_assert_cmpuint (count_to (out, from), ==, out->len);
+  parse_ok (g_array_index (out, NatterOutgoing, 0).data, &msg);
+  if (msg.type == NATTER_MSG_WELCOME)
+    return 0;
+  g_assert_cmpint (msg.type, ==, NATTER_MSG_ERROR);
+  g_assert_cmpuint (out->len, ==, 1);
+  if (msg.code == NATTER_ERR_RATE_LIMITED)
+    g_assert_nonnull (strstr (msg.reason, "Too many registrations"));
+  return msg.code;
+}
+
+static void
+test_register_source_limit (void)
+{
+  /* 2 registrations per second, bursts of 20 */
+  g_autoptr(NatterCore) core = core_new_rates (2, NATTER_CLASSIC_RATE_DEFAULT);
+  const guint burst = 2 * NATTER_REGISTER_BURST_SECONDS;
+  const NatterCoreStats *stats = natter_core_get_stats (core);
+  Client first = client ("n0", "198.18.5.1:5000");
+  NatterEndpoint next = ep ("198.18.5.1:6000");
+  NatterEndpoint other = ep ("198.18.5.2:6000");
+  guint8 bad_cookie[20];
+  guint64 version;
+  g_autoptr(GArray) out = NULL;
+  g_auto(NatterMsg) msg = { 0 };
+
+  join (core, &first, NULL, 0, NOW);
+  for (guint i = 1; i < burst; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("n%u", i);
+      g_autofree char *where = g_strdup_printf ("198.18.5.1:%u", 5000 + i);
+      NatterEndpoint from = ep (where);
+
+      g_assert_cmpuint (try_register (core, id, &from, NOW), ==, 0);
+    }
+  flush_and_drop (core);
+  g_assert_cmpuint (natter_registry_size (registry (core)), ==, burst);
+  g_assert_cmpuint (stats->rate_limited, ==, 0);
+
+  /* the burst is spent, whatever the port: refused with a reason, logged,
+   * and nothing changes for anyone */
+  version = natter_registry_version (registry (core));
+  g_test_expect_message ("natter-server", G_LOG_LEVEL_MESSAGE,
+                         "registration of late from 198.18.5.1:6000 refused: too many "
+                         "registrations from that address (1 refused*");
+  g_assert_cmpuint (try_register (core, "late", &next, NOW), ==, NATTER_ERR_RATE_LIMITED);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (stats->rate_limited, ==, 1);
+  g_assert_cmpuint (natter_registry_size (registry (core)), ==, burst);
+  g_assert_cmpuint (natter_registry_version (registry (core)), ==, version);
+  g_assert_false (natter_core_has_output (core));
+
+  /* registering again from a registered endpoint counts too; the session
+   * it already has is untouched */
+  g_assert_cmpuint (try_register (core, "n0", &first.ep, NOW + 100), ==, NATTER_ERR_RATE_LIMITED);
+  g_assert_nonnull (natter_registry_authenticate (registry (core), "n0", first.token));
+  request (core, &first, NATTER_MSG_KEEPALIVE, NULL, NULL, 0, NOW + 100);
+  out = take (core);
+  expect_only (out, &first.ep, NATTER_MSG_ALIVE, &msg);
+  g_clear_pointer (&out, g_array_unref);
+  natter_msg_clear (&msg);
+
+  /* the cookie step costs nothing and is still answered, and a request
+   * with a bad cookie is not charged: it gets a fresh cookie */
+  memset (bad_cookie, 0x5a, sizeof bad_cookie);
+  {
+    g_autoptr(GBytes) req = register_request ("late", bad_cookie, sizeof bad_cookie, NULL, 0, PAD);
+
+    handle (core, req, &next, NOW + 100);
+    out = take (core);
+    expect_only (out, &next, NATTER_MSG_COOKIE, &msg);
+    g_clear_pointer (&out, g_array_unref);
+    natter_msg_clear (&msg);
+  }
+  g_assert_cmpuint (stats->rate_limited, ==, 2);
+
+  /* another address has a budget of its own */
+  g_assert_cmpuint (try_register (core, "elsewhere", &other, NOW + 100), ==, 0);
+
+  /* one token comes back every 500 ms; a refusal less than a second after
+   * the last logged one is counted, not logged */
+  g_assert_cmpuint (try_register (core, "late", &next, NOW + 499), ==, NATTER_ERR_RATE_LIMITED);
+  g_assert_cmpuint (try_register (core, "late", &next, NOW + 510), ==, 0);
+  next.port++;
+  g_assert_cmpuint (try_register (core, "late2", &next, NOW + 1000), ==, 0);
+  g_test_expect_message ("natter-server", G_LOG_LEVEL_MESSAGE,
+                         "registration of later from 198.18.5.1:6002 refused: *(3 refused*");
+  next.port++;
+  g_assert_cmpuint (try_register (core, "later", &next, NOW + 1000), ==, NATTER_ERR_RATE_LIMITED);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (stats->rate_limited, ==, 4);
+
+  /* after burst / rate seconds the whole burst is back, and no more */
+  for (guint i = 0; i < burst; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("m%u", i);
+      g_autofree char *where = g_strdup_printf ("198.18.5.1:%u", 7000 + i);
+      NatterEndpoint from = ep (where);
+
+      g_assert_cmpuint (try_register (core, id, &from, NOW + 1000 + 10000), ==, 0);
+    }
+  g_assert_cmpuint (try_register (core, "later", &next, NOW + 1000 + 10000), ==,
+                    NATTER_ERR_RATE_LIMITED);
+}
+
+static void
+test_register_source_limit_ipv6 (void)
+{
+  g_autoptr(NatterCore) core = core_new_rates (1, NATTER_CLASSIC_RATE_DEFAULT);
+  const guint burst = NATTER_REGISTER_BURST_SECONDS;
+  NatterEndpoint same64 = ep ("[2001:db8:1:2:ffff:ffff:ffff:ffff]:4000");
+  NatterEndpoint next64 = ep ("[2001:db8:1:3::1]:4000");
+  NatterEndpoint v4 = ep ("198.18.5.1:4000");
+
+  /* every address of a /64 shares one budget */
+  for (guint i = 0; i < burst; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("v%u", i);
+      g_autofree char *where = g_strdup_printf ("[2001:db8:1:2::%x]:%u", i + 1, 4000 + i);
+      NatterEndpoint from = ep (where);
+
+      g_assert_cmpuint (try_register (core, id, &from, NOW), ==, 0);
+    }
+  g_assert_cmpuint (try_register (core, "late", &same64, NOW), ==, NATTER_ERR_RATE_LIMITED);
+  /* the next /64, and IPv4, have their own */
+  g_assert_cmpuint (try_register (core, "late", &next64, NOW), ==, 0);
+  g_assert_cmpuint (try_register (core, "four", &v4, NOW), ==, 0);
+}
+
+static void
+test_register_source_table (void)
+{
+  /* 1 registration per second, bursts of 10 */
+  g_autoptr(NatterCore) core = core_new_rates (1, NATTER_CLASSIC_RATE_DEFAULT);
+  const guint burst = NATTER_REGISTER_BURST_SECONDS;
+  Client owner = client ("taken", "198.18.9.9:4000");
+  NatterEndpoint busy = ep ("198.18.8.1:4000");
+  gint64 t = NOW;
+
+  /* attempts at a taken ID are charged like any other: the check comes
+   * before the registry, which keeps this test cheap */
+  join (core, &owner, NULL, 0, t);
+  flush_and_drop (core);
+  for (guint i = 0; i < burst - 1; i++)
+    g_assert_cmpuint (try_register (core, "taken", &busy, t), ==, NATTER_ERR_ID_TAKEN);
+  g_assert_cmpuint (try_register (core, "taken", &busy, t), ==, NATTER_ERR_ID_TAKEN);
+  g_assert_cmpuint (try_register (core, "taken", &busy, t), ==, NATTER_ERR_RATE_LIMITED);
+
+  /* fill the table: the owner's address, `busy` and more, each charged once */
+  for (guint i = 0; i < NATTER_REGISTER_SOURCES_MAX - 2; i++)
+    {
+      g_autofree char *where = g_strdup_printf ("198.19.%u.%u:4000", i / 250, i % 250 + 1);
+      NatterEndpoint from = ep (where);
+
+      g_assert_cmpuint (try_register (core, "taken", &from, t), ==, NATTER_ERR_ID_TAKEN);
+    }
+
+  /* a second later they have all refilled, `busy` has one token: a new
+   * address makes room by forgetting the full ones only */
+  t += 1000;
+  {
+    NatterEndpoint newcomer = ep ("198.18.8.2:4000");
+
+    g_assert_cmpuint (try_register (core, "taken", &newcomer, t), ==, NATTER_ERR_ID_TAKEN);
+  }
+  g_assert_cmpuint (try_register (core, "taken", &busy, t), ==, NATTER_ERR_ID_TAKEN);
+  g_assert_cmpuint (try_register (core, "taken", &busy, t), ==, NATTER_ERR_RATE_LIMITED);
+
+  /* when every remembered address is still active the table is cleared:
+   * memory stays bounded, and the limit gets lenient, not stricter */
+  for (guint i = 0; i < NATTER_REGISTER_SOURCES_MAX - 2; i++)
+    {
+      g_autofree char *where = g_strdup_printf ("198.19.%u.%u:4000", 100 + i / 250, i % 250 + 1);
+      NatterEndpoint from = ep (where);
+
+      g_assert_cmpuint (try_register (core, "taken", &from, t), ==, NATTER_ERR_ID_TAKEN);
+    }
+  {
+    NatterEndpoint newcomer = ep ("198.18.8.3:4000");
+
+    g_assert_cmpuint (try_register (core, "taken", &newcomer, t), ==, NATTER_ERR_ID_TAKEN);
+  }
+  for (guint i = 0; i < burst; i++)
+    g_assert_cmpuint (try_register (core, "taken", &busy, t), ==, NATTER_ERR_ID_TAKEN);
+  g_assert_cmpuint (try_register (core, "taken", &busy, t), ==, NATTER_ERR_RATE_LIMITED);
+}
+
+/* Classic text datagrams to `to` that equal text. */
+static guint
+count_text (GArray               *out,
+            const NatterEndpoint *to,
+            const char           *text)
+{
+  g_autoptr(GPtrArray) texts = collect_texts (out, to);
+  guint n = 0;
+
+  for (guint i = 0; i < texts->len; i++)
+    if (g_strcmp0 (texts->pdata[i], text) == 0)
+      n++;
+  return n;
+}
+
+/* Sends a classic registration; TRUE when it was accepted, which shows as
+ * the list line about alice (who is always registered) reaching `from`. */
+static gboolean
+classic_try (NatterCore *core,
+             const char *text,
+             const char *from_text,
+             gint64      now)
+{
+  NatterEndpoint from = ep (from_text);
+  guint64 version = natter_registry_version (registry (core));
+  g_autoptr(GArray) out = NULL;
+  gboolean accepted;
+
+  handle_text (core, text, &from, now);
+  out = take (core);
+  accepted = count_text (out, &from, "alice 198.18.0.1:4000") == 1;
+  if (!accepted)
+    {
+      /* refused: nothing sent to anyone, nothing changed */
+      g_assert_cmpuint (out->len, ==, 0);
+      g_assert_cmpuint (natter_registry_version (registry (core)), ==, version);
+    }
+  flush_and_drop (core);
+  return accepted;
+}
+
+static void
+test_classic_source_budget (void)
+{
+  /* R = 2: buckets of 5 x 2 = 10 tokens, 2 more a second */
+  g_autoptr(NatterCore) core = core_new_rates (NATTER_REGISTER_RATE_DEFAULT, 2);
+  const NatterCoreStats *stats = natter_core_get_stats (core);
+  Client alice = client ("alice", "198.18.0.1:4000");
+  NatterEndpoint henry = ep ("198.18.6.1:30000");
+
+  join (core, &alice, NULL, 0, NOW);
+  flush_and_drop (core);
+
+  /* N = 1: costs 2 x 1 + 2 = 4; then carol again, N = 2: 6; nothing left */
+  g_assert_true (classic_try (core, "carol 10.0.0.2", "198.18.6.1:10081", NOW));
+  g_assert_true (classic_try (core, "carol 10.0.0.2", "198.18.6.1:10081", NOW));
+  g_test_expect_message ("natter-server", G_LOG_LEVEL_MESSAGE,
+                         "classic registration of carol from 198.18.6.1:10081 refused: "
+                         "too many from that address");
+  g_assert_false (classic_try (core, "carol 10.0.0.2", "198.18.6.1:10081", NOW));
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (stats->rate_limited, ==, 1);
+
+  /* the port does not matter */
+  g_assert_false (classic_try (core, "dave 10.0.0.3", "198.18.6.1:20000", NOW + 100));
+  /* another address has its own bucket: N = 2, costs 6 */
+  g_assert_true (classic_try (core, "erin 10.0.0.4", "198.18.6.2:10081", NOW + 100));
+
+  /* N = 3 now: dave's registration costs 8, which takes 4 s to refill, and
+   * refused attempts are not charged */
+  g_assert_cmpuint (natter_registry_size (registry (core)), ==, 3);
+  g_assert_false (classic_try (core, "dave 10.0.0.3", "198.18.6.1:20000", NOW + 3999));
+  g_assert_true (classic_try (core, "dave 10.0.0.3", "198.18.6.1:20000", NOW + 4010));
+  g_assert_cmpuint (stats->rate_limited, ==, 3);
+
+  /* a charge over the burst can never be met: with N = 4 a registration
+   * costs 10, with N = 5 it costs 12 > 10 */
+  g_assert_true (classic_try (core, "frank 10.0.0.5", "198.18.6.3:10081", NOW + 4010));
+  g_assert_cmpuint (natter_registry_size (registry (core)), ==, 5);
+  g_assert_false (classic_try (core, "grace 10.0.0.6", "198.18.6.4:10081", NOW + 4010));
+  g_assert_false (classic_try (core, "grace 10.0.0.6", "198.18.6.4:10081", NOW + 600000));
+  /* native registrations are not charged against classic budgets: from
+   * an address whose classic bucket is empty */
+  g_assert_cmpuint (try_register (core, "henry", &henry, NOW + 4010), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2430,6 +2740,10 @@ main (int   argc,
                    test_spoofed_classic_reregister);
   g_test_add_func ("/core/spoofing/keepalive-rebind-evicts", test_spoofed_keepalive_evicts);
   g_test_add_func ("/core/spoofing/keepalive-rebind-reflects", test_spoofed_keepalive_reflects);
+  g_test_add_func ("/core/limits/register-per-address", test_register_source_limit);
+  g_test_add_func ("/core/limits/register-per-ipv6-prefix", test_register_source_limit_ipv6);
+  g_test_add_func ("/core/limits/register-source-table", test_register_source_table);
+  g_test_add_func ("/core/limits/classic-per-address", test_classic_source_budget);
 
   return g_test_run ();
 }

@@ -454,6 +454,316 @@ test_ipv6 (void)
   g_assert_cmpuint (((NatterEndpoint *) g_hash_table_lookup (v4->peers, "six"))->family, ==, 6);
 }
 
+
+/* Registration floods */
+
+/* A NatterTestClient on another loopback address (127.0.0.0/8 is all
+ * local on Linux) that talks to the server on 127.0.0.1. */
+static NatterTestClient *
+client_from (const char *local,
+             guint16     server_port)
+{
+  NatterTestClient *client = natter_test_client_new (local, server_port);
+  g_autoptr(GInetAddress) server = g_inet_address_new_from_string ("127.0.0.1");
+
+  g_clear_object (&client->server);
+  client->server = g_inet_socket_address_new (server, server_port);
+  return client;
+}
+
+static GBytes *
+register_datagram (const char   *id,
+                   const guint8 *cookie,
+                   gsize         cookie_len)
+{
+  GVariantBuilder b;
+  guint8 pad[NATTER_WIRE_REGISTER_MIN_SIZE] = { 0 };
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  natter_wire_add_string (&b, "id", id);
+  if (cookie != NULL)
+    natter_wire_add_bytes (&b, "ck", cookie, cookie_len);
+  natter_wire_add_bytes (&b, "pad", pad, sizeof pad);
+  return natter_wire_encode (NATTER_MSG_REGISTER, g_variant_builder_end (&b));
+}
+
+typedef struct
+{
+  guint8 cookie[NATTER_WIRE_COOKIE_MAX];
+  gsize  cookie_len;
+} Cookie;
+
+static void
+fetch_cookie (NatterTestClient *client,
+              Cookie           *cookie)
+{
+  g_auto(NatterMsg) msg = { 0 };
+
+  natter_test_client_send (client, register_datagram ("cookie", NULL, 0));
+  g_assert_true (natter_test_client_expect (client, NATTER_MSG_COOKIE, WAIT, &msg));
+  memcpy (cookie->cookie, msg.cookie, msg.cookie_len);
+  cookie->cookie_len = msg.cookie_len;
+}
+
+/* REGISTER with the cookie: 0 on WELCOME (the client takes the session),
+ * otherwise the ERROR's code. Unlike natter_test_client_register() it
+ * returns at the first answer. */
+static guint32
+register_with (NatterTestClient *client,
+               const char       *id,
+               const Cookie     *cookie)
+{
+  natter_test_client_send (client, register_datagram (id, cookie->cookie, cookie->cookie_len));
+  for (;;)
+    {
+      g_auto(NatterMsg) msg = { 0 };
+      g_autoptr(GBytes) datagram = natter_test_client_recv (client, WAIT);
+
+      g_assert_nonnull (datagram);
+      if (!natter_msg_parse (&msg, g_bytes_get_data (datagram, NULL), g_bytes_get_size (datagram),
+                             NULL))
+        continue;
+      if (msg.type == NATTER_MSG_WELCOME)
+        {
+          g_free (client->id);
+          client->id = g_strdup (msg.id);
+          memcpy (client->token, msg.token, NATTER_WIRE_TOKEN_SIZE);
+          return 0;
+        }
+      if (msg.type == NATTER_MSG_ERROR)
+        {
+          g_free (client->last_error);
+          client->last_error = g_strdup (msg.reason);
+          return msg.code;
+        }
+    }
+}
+
+static guint32
+try_register (NatterTestClient *client,
+              const char       *id)
+{
+  Cookie cookie;
+
+  fetch_cookie (client, &cookie);
+  return register_with (client, id, &cookie);
+}
+
+/* A keep-alive is answered: the session is alive and well. */
+static void
+assert_alive (NatterTestClient *client)
+{
+  g_auto(NatterMsg) msg = { 0 };
+
+  natter_test_client_request (client, NATTER_MSG_KEEPALIVE, NULL, NULL, 0);
+  g_assert_true (natter_test_client_expect (client, NATTER_MSG_ALIVE, WAIT, &msg));
+}
+
+static void
+test_flood_max_peers (void)
+{
+  const char *args[] = { "--max-peers=8", NULL };
+  g_autoptr(NatterTestServer) server = natter_test_server_start (args);
+  guint16 port = natter_test_server_port (server);
+  g_autoptr(GPtrArray) residents = g_ptr_array_new_with_free_func ((GDestroyNotify) natter_test_client_free);
+  g_autoptr(GPtrArray) flood = g_ptr_array_new_with_free_func ((GDestroyNotify) natter_test_client_free);
+  g_autoptr(GPtrArray) refused = g_ptr_array_new ();
+  guint accepted = 0;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("resident%u", i);
+      NatterTestClient *c = natter_test_client_new ("127.0.0.1", port);
+
+      g_assert_true (natter_test_client_register (c, id));
+      g_ptr_array_add (residents, c);
+    }
+
+  /* 30 registrations from as many ports: 5 fit, the rest are told why not */
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("flood%u", i);
+      NatterTestClient *c = natter_test_client_new ("127.0.0.1", port);
+      guint32 code = try_register (c, id);
+
+      g_ptr_array_add (flood, c);
+      if (code == 0)
+        accepted++;
+      else
+        {
+          g_assert_cmpuint (code, ==, NATTER_ERR_SERVER_FULL);
+          g_assert_nonnull (strstr (c->last_error, "full"));
+          g_ptr_array_add (refused, c);
+        }
+    }
+  g_assert_cmpuint (accepted, ==, 5);
+  g_assert_cmpuint (refused->len, ==, 25);
+
+  /* the residents are unaffected */
+  for (guint i = 0; i < residents->len; i++)
+    assert_alive (residents->pdata[i]);
+  g_assert_false (natter_test_server_has_line (server, "is off-line"));
+  g_assert_false (natter_test_server_has_line (server, "is unregistered"));
+
+  /* still full; one leaves, and the slot is free for the next one */
+  g_assert_cmpuint (try_register (refused->pdata[0], "flood5"), ==, NATTER_ERR_SERVER_FULL);
+  natter_test_client_request (flood->pdata[0], NATTER_MSG_BYE, NULL, NULL, 0);
+  g_assert_true (natter_test_server_wait_line (server, "flood0 is unregistered", WAIT));
+  g_assert_cmpuint (try_register (refused->pdata[0], "flood5"), ==, 0);
+  g_assert_cmpuint (try_register (refused->pdata[1], "flood6"), ==, NATTER_ERR_SERVER_FULL);
+  assert_alive (refused->pdata[0]);
+  assert_alive (residents->pdata[0]);
+}
+
+static void
+test_flood_register_per_address (void)
+{
+  /* 20 registrations a second from one address, in bursts of 200 */
+  const char *args[] = { "--register-rate=20", NULL };
+  const guint rate = 20, burst = 200;
+  g_autoptr(NatterTestServer) server = natter_test_server_start (args);
+  guint16 port = natter_test_server_port (server);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new ("127.0.0.1", port);
+  g_autoptr(NatterTestClient) elsewhere = client_from ("127.0.0.2", port);
+  g_autoptr(NatterTestClient) later = natter_test_client_new ("127.0.0.1", port);
+  g_autoptr(GPtrArray) flood = g_ptr_array_new_with_free_func ((GDestroyNotify) natter_test_client_free);
+  g_autofree Cookie *cookies = g_new0 (Cookie, 20);
+  guint accepted = 1, refused = 0, in_a_row = 0;
+  gint64 start;
+  gdouble elapsed;
+
+  /* alice's registration is the first of 127.0.0.1's budget */
+  g_assert_true (natter_test_client_register (alice, "alice"));
+
+  /* 20 ports of the same address register and register again, as fast as
+   * the answers come, until refused ten times in a row */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_ptr_array_add (flood, natter_test_client_new ("127.0.0.1", port));
+      fetch_cookie (flood->pdata[i], &cookies[i]);
+    }
+  start = g_get_monotonic_time ();
+  for (guint round = 0; in_a_row < 10; round++)
+    {
+      g_autofree char *id = g_strdup_printf ("flood%u", round % 20);
+      guint32 code = register_with (flood->pdata[round % 20], id, &cookies[round % 20]);
+
+      g_assert_cmpuint (round, <, 5000);
+      if (code == 0)
+        {
+          accepted++;
+          in_a_row = 0;
+          continue;
+        }
+      g_assert_cmpuint (code, ==, NATTER_ERR_RATE_LIMITED);
+      g_assert_nonnull (strstr (((NatterTestClient *) flood->pdata[round % 20])->last_error,
+                                "Too many registrations"));
+      refused++;
+      in_a_row++;
+    }
+  elapsed = (g_get_monotonic_time () - start) / (gdouble) G_TIME_SPAN_SECOND;
+  g_test_message ("%u registrations from 127.0.0.1 accepted, %u refused, in %.2f s",
+                  accepted, refused, elapsed);
+
+  /* the burst and what refilled meanwhile, and no more */
+  g_assert_cmpuint (accepted, >=, burst);
+  g_assert_cmpfloat (accepted, <=, burst + rate * elapsed + 1);
+  g_assert_true (natter_test_server_wait_line (server, "refused: too many registrations from that "
+                                                       "address", WAIT));
+
+  /* another address is not affected, nor is alice */
+  g_assert_cmpuint (try_register (elsewhere, "elsewhere"), ==, 0);
+  assert_alive (alice);
+  g_assert_false (natter_test_server_has_line (server, "alice is"));
+
+  /* a registration's worth refills in 1 / 20 s */
+  g_usleep (200 * 1000);
+  g_assert_cmpuint (try_register (later, "later"), ==, 0);
+}
+
+/* Datagrams to the client within timeout_ms that equal text. */
+static guint
+count_text (NatterTestClient *client,
+            const char       *text,
+            guint             timeout_ms)
+{
+  guint n = 0;
+
+  for (;;)
+    {
+      g_autoptr(GBytes) datagram = natter_test_client_recv (client, timeout_ms);
+      gsize len;
+      const char *data;
+
+      if (datagram == NULL)
+        return n;
+      data = g_bytes_get_data (datagram, &len);
+      if (len == strlen (text) && memcmp (data, text, len) == 0)
+        n++;
+    }
+}
+
+static void
+send_text (NatterTestClient *client,
+           const char       *text)
+{
+  natter_test_client_send_raw (client, text, strlen (text));
+}
+
+static void
+test_flood_classic_per_address (void)
+{
+  /* R = 2: each address may be sent 5 x 2 = 10 list lines at once, then 2 a
+   * second; a registration costs 2 x (clients registered) + 2 */
+  const char *args[] = { "--classic-rate=2", NULL };
+  g_autoptr(NatterTestServer) server = natter_test_server_start (args);
+  guint16 port = natter_test_server_port (server);
+  g_autoptr(NatterTestClient) alice = natter_test_client_new ("127.0.0.1", port);
+  g_autoptr(NatterTestClient) carol = client_from ("127.0.0.2", port);
+  g_autoptr(NatterTestClient) dave = client_from ("127.0.0.2", port);
+  g_autoptr(NatterTestClient) erin = client_from ("127.0.0.3", port);
+  g_autoptr(NatterTestClient) native = client_from ("127.0.0.2", port);
+  g_autofree char *alice_line = NULL;
+  g_autofree char *dave_refused = NULL;
+  char ep[NATTER_ENDPOINT_STRLEN];
+  gint64 spent;
+
+  g_assert_true (natter_test_client_register (alice, "alice"));
+  alice_line = g_strdup_printf ("alice %s", natter_endpoint_format (&alice->local, ep));
+
+  /* ten at once from one endpoint: the first costs 4 (alice is there), the
+   * second 6 (carol too), then the bucket is empty for 3 s */
+  for (guint i = 0; i < 10; i++)
+    send_text (carol, "carol 127.0.0.2");
+  spent = g_get_monotonic_time ();
+  g_assert_cmpuint (count_text (carol, alice_line, 1000), ==, 2);
+  g_assert_true (natter_test_server_wait_line (server, "classic registration of carol from 127.0.0.2:", WAIT));
+  g_assert_true (natter_test_server_has_line (server, "refused: too many from that address"));
+
+  /* any port of that address shares the budget: refused, and logged */
+  send_text (dave, "dave 127.0.0.2");
+  g_assert_cmpuint (count_text (dave, alice_line, 500), ==, 0);
+  dave_refused = g_strdup_printf ("classic registration of dave from %s refused: too many",
+                                  natter_endpoint_format (&dave->local, ep));
+  g_assert_true (natter_test_server_wait_line (server, dave_refused, WAIT));
+
+  /* another address has its own budget; the server serves everyone else */
+  send_text (erin, "erin 127.0.0.3");
+  g_assert_cmpuint (count_text (erin, alice_line, 1000), ==, 1);
+  assert_alive (alice);
+
+  /* three clients now: dave's costs 8, which takes 4 s to refill */
+  g_assert_cmpint (g_get_monotonic_time () - spent, <, 3 * G_TIME_SPAN_SECOND);
+  g_usleep (spent + 4500 * G_TIME_SPAN_MILLISECOND - g_get_monotonic_time ());
+  send_text (dave, "dave 127.0.0.2");
+  g_assert_cmpuint (count_text (dave, alice_line, 1000), ==, 1);
+
+  /* native registrations from that address are not charged against it */
+  g_assert_true (natter_test_client_register (native, "native"));
+  g_assert_true (has_peer (native, "carol") && has_peer (native, "dave") &&
+                 has_peer (native, "erin"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -474,6 +784,9 @@ main (int   argc,
   g_test_add_func ("/server/restart-unknown-session", test_restart_unknown_session);
   g_test_add_func ("/server/rebinding-and-resync", test_rebinding_and_resync);
   g_test_add_func ("/server/ipv6", test_ipv6);
+  g_test_add_func ("/server/flood/max-peers", test_flood_max_peers);
+  g_test_add_func ("/server/flood/register-per-address", test_flood_register_per_address);
+  g_test_add_func ("/server/flood/classic-per-address", test_flood_classic_per_address);
 
   return g_test_run ();
 }

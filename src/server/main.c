@@ -66,6 +66,7 @@ main (int   argc,
   gint keepalive = 0;
   gint max_peers = 100000;
   gint classic_rate = NATTER_CLASSIC_RATE_DEFAULT;
+  gint register_rate = NATTER_REGISTER_RATE_DEFAULT;
   gboolean no_relay = FALSE;
   gboolean no_classic = FALSE;
   gboolean verbose = FALSE;
@@ -81,6 +82,7 @@ main (int   argc,
     { "no-relay", 0, 0, G_OPTION_ARG_NONE, &no_relay, "Do not relay chat between clients that cannot reach each other", NULL },
     { "no-classic", 0, 0, G_OPTION_ARG_NONE, &no_classic, "Ignore the assignment's text protocol", NULL },
     { "classic-rate", 0, 0, G_OPTION_ARG_INT, &classic_rate, "Most classic list datagrams per second to one address (default 2000)", "N" },
+    { "register-rate", 0, 0, G_OPTION_ARG_INT, &register_rate, "Most native registrations per second from one address, in bursts of ten times that (default 50)", "N" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every request and drop", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -110,6 +112,8 @@ main (int   argc,
     return fail_usage (context, "--max-peers must be between 1 and 1000000"), 2;
   if (classic_rate < 1 || classic_rate > 1000000)
     return fail_usage (context, "--classic-rate must be between 1 and 1000000"), 2;
+  if (register_rate < 1 || register_rate > 1000000)
+    return fail_usage (context, "--register-rate must be between 1 and 1000000"), 2;
   if (keepalive < 0 || keepalive > timeout / 3)
     return fail_usage (context, "--keepalive must be at most a third of --timeout"), 2;
 
@@ -123,6 +127,7 @@ main (int   argc,
   config.relay = !no_relay;
   config.classic = !no_classic;
   config.classic_rate = classic_rate;
+  config.register_rate = register_rate;
 
   server = natter_server_new (&config, bind_address, port, &error);
   if (server == NULL)

@@ -15,6 +15,7 @@ struct _NatterCore
   guint8           secret[32];
   GQueue           later;   /* NatterDelayed, in order of due time */
   GHashTable      *classic_sources;  /* address (port 0) -> NatterBucket */
+  NatterSourceLimit *register_sources;  /* native registrations per address */
 };
 
 typedef struct

@@ -21,6 +21,7 @@ natter_core_config_init (NatterCoreConfig *config)
   config->relay = TRUE;
   config->classic = TRUE;
   config->classic_rate = NATTER_CLASSIC_RATE_DEFAULT;
+  config->register_rate = NATTER_REGISTER_RATE_DEFAULT;
 }
 
 void
@@ -44,6 +45,7 @@ natter_core_new (const NatterCoreConfig *config)
   core->classic_sources = g_hash_table_new_full ((GHashFunc) natter_endpoint_hash,
                                                  (GEqualFunc) natter_endpoint_equal,
                                                  g_free, g_free);
+  core->register_sources = natter_source_limit_new (NATTER_REGISTER_SOURCES_MAX);
   return core;
 }
 
@@ -63,6 +65,7 @@ natter_core_free (NatterCore *core)
     return;
   g_queue_clear_full (&core->later, delayed_free);
   g_hash_table_unref (core->classic_sources);
+  natter_source_limit_free (core->register_sources);
   natter_registry_free (core->registry);
   g_array_unref (core->outbox);
   g_free (core);
@@ -244,6 +247,29 @@ send_welcome (NatterCore  *core,
                     natter_wire_encode (NATTER_MSG_WELCOME, g_variant_builder_end (&b)));
 }
 
+/* Whether `from`'s address may register once more now; a refusal is
+ * logged at most once a second per address, with the number refused. */
+static gboolean
+register_budget (NatterCore           *core,
+                 const char           *id,
+                 const NatterEndpoint *from,
+                 gint64                now_ms)
+{
+  guint rate = MAX (1u, core->config.register_rate);
+  guint report;
+  char ep[NATTER_ENDPOINT_STRLEN];
+
+  if (natter_source_limit_take (core->register_sources, from, now_ms, rate,
+                                rate * NATTER_REGISTER_BURST_SECONDS, &report))
+    return TRUE;
+  core->stats.rate_limited++;
+  if (report > 0)
+    g_message ("registration of %s from %s refused: too many registrations from that "
+               "address (%u refused from it since the previous such line)",
+               id, natter_endpoint_format (from, ep), report);
+  return FALSE;
+}
+
 static void
 handle_register (NatterCore           *core,
                  NatterMsg            *msg,
@@ -261,6 +287,12 @@ handle_register (NatterCore           *core,
     }
 
   /* From here on the source address is proven: replies may be larger. */
+  if (!register_budget (core, msg->id, from, now_ms))
+    {
+      natter_core_send_error (core, from, NATTER_ERR_RATE_LIMITED,
+                              "Too many registrations from your address: try again in a few seconds");
+      return;
+    }
   status = natter_registry_register (core->registry, msg->id, from, msg->candidates,
                                      msg->n_candidates, FALSE, now_ms, &entry);
   switch (status)

@@ -22,6 +22,7 @@ typedef struct
   gboolean relay;          /* forward RELAY datagrams */
   gboolean classic;        /* speak the assignment's text protocol */
   guint    classic_rate;   /* classic list datagrams per second to one address */
+  guint    register_rate;  /* native registrations per second from one address */
 } NatterCoreConfig;
 
 typedef struct
@@ -57,6 +58,12 @@ typedef struct
 #define NATTER_CLASSIC_RATE_DEFAULT  2000   /* datagrams per second */
 #define NATTER_CLASSIC_BURST_SECONDS    5
 #define NATTER_CLASSIC_SOURCES_MAX   4096
+/* Native registrations with a valid cookie, per source address (an IPv6
+ * address counts by its /64): a host or a NAT cannot churn the registry or
+ * fill it faster than this, whatever its number of ports. */
+#define NATTER_REGISTER_RATE_DEFAULT    50   /* registrations per second */
+#define NATTER_REGISTER_BURST_SECONDS   10
+#define NATTER_REGISTER_SOURCES_MAX   4096
 
 void                   natter_core_config_init    (NatterCoreConfig     *config);
 NatterCore            *natter_core_new            (const NatterCoreConfig *config);
