@@ -126,8 +126,11 @@ natter_peer_keep_message (NatterPeer     *self,
     }
   if (duplicate != NULL)
     *duplicate = dup;
-  if (!dup)
-    natter_peer_add_message (self, message);
+  if (dup)
+    return TRUE;
+  natter_peer_add_message (self, message);
+  if (!incoming && natter_message_get_state (message) == NATTER_MESSAGE_QUEUED)
+    g_queue_push_tail (&self->queued, g_object_ref (message));
   return TRUE;
 }
 
@@ -144,6 +147,11 @@ natter_peer_set_message_state (NatterPeer         *self,
     g_hash_table_remove (self->sending, &id);
   if (natter_message_get_state (message) == state)
     return;
+  if (state == NATTER_MESSAGE_QUEUED)
+    g_queue_push_tail (&self->queued, g_object_ref (message));
+  else if (natter_message_get_state (message) == NATTER_MESSAGE_QUEUED &&
+           g_queue_remove (&self->queued, message))
+    g_object_unref (message);
   natter_message_set_state (message, state);
   if (self->store != NULL && self->store_row != 0)
     {
@@ -160,7 +168,6 @@ GPtrArray *
 natter_peer_take_queued (NatterPeer *self)
 {
   g_autoptr(GPtrArray) queued = g_ptr_array_new_with_free_func (g_object_unref);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversation));
 
   if (self->store != NULL && self->store_row != 0)
     {
@@ -184,13 +191,8 @@ natter_peer_take_queued (NatterPeer *self)
         }
       g_warning ("Cannot read the messages waiting for %s: %s", self->id, error->message);
     }
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(NatterMessage) message = g_list_model_get_item (G_LIST_MODEL (self->conversation), i);
-
-      if (natter_message_get_state (message) == NATTER_MESSAGE_QUEUED)
-        g_ptr_array_add (queued, g_object_ref (message));
-    }
+  for (GList *l = self->queued.head; l != NULL; l = l->next)
+    g_ptr_array_add (queued, g_object_ref (l->data));
   return g_steal_pointer (&queued);
 }
 
@@ -233,6 +235,8 @@ natter_peer_clear_history (NatterPeer  *self,
   while (g_hash_table_iter_next (&iter, &key, NULL))
     natter_delivery_cancel (self->delivery, *(guint64 *) key);
   g_hash_table_remove_all (self->sending);
+  g_queue_clear_full (&self->queued, g_object_unref);
+  g_queue_init (&self->queued);
 
   g_object_freeze_notify (G_OBJECT (self));
   g_list_store_remove_all (self->conversation);

@@ -35,6 +35,9 @@ struct _NatterPeer
   /* outgoing messages handed to delivery: id -> NatterMessage, also
    * those of the history not loaded into the conversation */
   GHashTable     *sending;
+  /* outgoing messages waiting for the peer, oldest first (without a
+   * history; with one, the history's outbox says) */
+  GQueue          queued;
 
   /* the history; store NULL when nothing is kept */
   NatterStore    *store;

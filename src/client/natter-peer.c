@@ -39,6 +39,7 @@ natter_peer_finalize (GObject *object)
   g_clear_pointer (&self->punch, natter_punch_free);
   g_clear_pointer (&self->delivery, natter_delivery_free);
   g_clear_pointer (&self->sending, g_hash_table_unref);
+  g_queue_clear_full (&self->queued, g_object_unref);
   g_clear_pointer (&self->store, natter_store_unref);
   g_clear_pointer (&self->store_server, g_free);
   G_OBJECT_CLASS (natter_peer_parent_class)->finalize (object);
