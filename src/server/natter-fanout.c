@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "natter-server"
 #include "config.h"
 
+#include <string.h>
+
 #include "natter-core-private.h"
 #include "natter-wire.h"
 
@@ -67,68 +69,132 @@ pack (GPtrArray          *values,
   return chunks;
 }
 
+/* An array of variable-size values in GVariant's serialised form, written
+ * directly from values serialised beforehand: each value aligned, then one
+ * framing offset per value, as narrow as the total size allows. A LIST
+ * holds many peer records and every newcomer gets one, so its array is
+ * copied together from records each entry keeps, not built value by value. */
+/* every value takes at least a byte and its framing offset */
+#define ARRAY_MAX_VALUES (ARRAY_BUDGET / 2 + 1)
+
+typedef struct
+{
+  guint8  body[ARRAY_BUDGET + 8];
+  gsize   len;
+  gsize   ends[ARRAY_MAX_VALUES];  /* where each value ends */
+  guint   n;
+} ArrayWriter;
+
+static void
+array_writer_init (ArrayWriter *w)
+{
+  w->len = 0;
+  w->n = 0;
+}
+
+static void
+array_writer_append (ArrayWriter  *w,
+                     const guint8 *value,
+                     gsize         size,
+                     gsize         alignment)
+{
+  gsize pad = (alignment - w->len % alignment) % alignment;
+
+  g_assert (w->n < ARRAY_MAX_VALUES && w->len + pad + size <= sizeof w->body);
+  memset (w->body + w->len, 0, pad);
+  memcpy (w->body + w->len + pad, value, size);
+  w->len += pad + size;
+  w->ends[w->n++] = w->len;
+}
+
+static GVariant *
+array_writer_end (ArrayWriter        *w,
+                  const GVariantType *array_type)
+{
+  guint width;
+  guint8 *data;
+  gsize size;
+
+  if (w->len + w->n <= G_MAXUINT8)
+    width = 1;
+  else if (w->len + 2 * w->n <= G_MAXUINT16)
+    width = 2;
+  else
+    width = 4;
+  size = w->len + width * w->n;
+  data = g_malloc (MAX (size, 1u));
+  memcpy (data, w->body, w->len);
+  for (guint i = 0; i < w->n; i++)
+    {
+      guint64 end = GUINT64_TO_LE ((guint64) w->ends[i]);
+
+      memcpy (data + w->len + i * width, &end, width);
+    }
+  return g_variant_new_from_data (array_type, data, size, TRUE, g_free, data);
+}
+
+static void
+send_list_part (NatterCore  *core,
+                NatterEntry *recipient,
+                guint64      version,
+                guint        part,
+                guint        parts,
+                GVariant    *peers)
+{
+  GVariantBuilder b;
+  GBytes *datagram;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  natter_wire_add_u64 (&b, "ver", version);
+  g_variant_builder_add (&b, "{sv}", "part", g_variant_new_uint16 (part));
+  g_variant_builder_add (&b, "{sv}", "parts", g_variant_new_uint16 (parts));
+  g_variant_builder_add (&b, "{sv}", "peers", peers);
+  datagram = natter_wire_encode (NATTER_MSG_LIST, g_variant_builder_end (&b));
+  g_assert (datagram != NULL);
+  natter_core_send (core, &recipient->public_endpoint, datagram);
+}
+
 void
 natter_core_send_list (NatterCore  *core,
                        NatterEntry *recipient)
 {
-  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_autoptr(GPtrArray) chunks = NULL;
+  const GVariantType *type = G_VARIANT_TYPE ("a" NATTER_WIRE_TYPE_PEER);
+  g_autoptr(GPtrArray) chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   guint64 version = natter_registry_version (core->registry);
+  ArrayWriter w;
 
+  array_writer_init (&w);
   for (GList *l = natter_registry_entries (core->registry); l != NULL; l = l->next)
     {
       NatterEntry *entry = l->data;
-      NatterPeerInfo info;
       gboolean same_nat = natter_endpoint_same_address (&entry->public_endpoint,
                                                         &recipient->public_endpoint);
+      gsize size;
+      const guint8 *record = natter_entry_wire_record (entry, same_nat, &size);
 
-      natter_entry_to_peer_info (entry, same_nat, &info);
-      g_ptr_array_add (values, g_variant_ref_sink (natter_wire_peer_variant (&info)));
+      /* exact: the records, their padding and two bytes of framing each
+       * (more than a datagram's array can need) */
+      if (w.n > 0 && ((w.len + 3) & ~(gsize) 3) + size + 2 * (w.n + 1) > ARRAY_BUDGET)
+        {
+          g_ptr_array_add (chunks, g_variant_ref_sink (array_writer_end (&w, type)));
+          array_writer_init (&w);
+        }
+      /* (s(ayq)a(ayq)u) is aligned to 4, for its u */
+      array_writer_append (&w, record, size, 4);
     }
+  g_ptr_array_add (chunks, g_variant_ref_sink (array_writer_end (&w, type)));
 
-  chunks = pack (values, G_VARIANT_TYPE ("a(s(ayq)a(ayq)u)"));
   for (guint i = 0; i < chunks->len; i++)
-    {
-      GVariantBuilder b;
-      GBytes *datagram;
-
-      g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-      natter_wire_add_u64 (&b, "ver", version);
-      g_variant_builder_add (&b, "{sv}", "part", g_variant_new_uint16 (i));
-      g_variant_builder_add (&b, "{sv}", "parts", g_variant_new_uint16 (chunks->len));
-      g_variant_builder_add (&b, "{sv}", "peers", chunks->pdata[i]);
-      datagram = natter_wire_encode (NATTER_MSG_LIST, g_variant_builder_end (&b));
-      g_assert (datagram != NULL);
-      natter_core_send (core, &recipient->public_endpoint, datagram);
-    }
+    send_list_part (core, recipient, version, i, chunks->len, chunks->pdata[i]);
   recipient->synced_version = version;
 }
 
-static void
-flush_native (NatterCore  *core,
-              NatterEntry *recipient,
-              GArray      *events,
-              GPtrArray   *public_variants,
-              GPtrArray   *private_variants)
+static GPtrArray *
+encode_events (GPtrArray *values)
 {
-  g_autoptr(GPtrArray) values = g_ptr_array_new ();
-  g_autoptr(GPtrArray) chunks = NULL;
+  g_autoptr(GPtrArray) chunks = pack (values, G_VARIANT_TYPE ("a" NATTER_WIRE_TYPE_EVENT));
+  GPtrArray *datagrams = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 
-  for (guint i = 0; i < events->len; i++)
-    {
-      const NatterRegEvent *event = &g_array_index (events, NatterRegEvent, i);
-      gboolean same_nat;
-
-      if (event->version <= recipient->synced_version)
-        continue;
-      same_nat = natter_endpoint_same_address (&event->public_endpoint,
-                                               &recipient->public_endpoint);
-      g_ptr_array_add (values, same_nat ? private_variants->pdata[i] : public_variants->pdata[i]);
-    }
-  if (values->len == 0)
-    return;
-
-  chunks = pack (values, G_VARIANT_TYPE ("a(ty(s(ayq)a(ayq)u))"));
   for (guint i = 0; i < chunks->len; i++)
     {
       GVariantBuilder b;
@@ -138,8 +204,168 @@ flush_native (NatterCore  *core,
       g_variant_builder_add (&b, "{sv}", "events", chunks->pdata[i]);
       datagram = natter_wire_encode (NATTER_MSG_EVENTS, g_variant_builder_end (&b));
       g_assert (datagram != NULL);
-      natter_core_send (core, &recipient->public_endpoint, datagram);
+      g_ptr_array_add (datagrams, datagram);
     }
+  return datagrams;
+}
+
+typedef struct
+{
+  GArray     *events;
+  GPtrArray  *public_variants;
+  GPtrArray  *private_variants;
+  GArray     *with_candidates;  /* guint: events whose two forms differ */
+  /* The public forms cut into datagram-sized runs once: chunk_of[i] is the
+   * run event i is in, starts[c] where run c starts. Whoever lacks events
+   * from i on gets the rest of i's run, then the later runs whole, as
+   * datagrams shared by every such recipient. */
+  guint      *chunk_of;
+  GArray     *starts;           /* guint */
+  GBytes    **run_datagrams;    /* per run, from its start */
+  GPtrArray **tail_datagrams;   /* per event: the rest of its run */
+} FanOut;
+
+static void
+fan_out_cut (FanOut *fan)
+{
+  gsize used = 0;
+  guint run = 0;
+
+  fan->chunk_of = g_new0 (guint, fan->events->len);
+  fan->starts = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < fan->events->len; i++)
+    {
+      gsize size = natter_wire_variant_size (fan->public_variants->pdata[i]);
+
+      if (i == 0 || used + size > ARRAY_BUDGET)
+        {
+          run = fan->starts->len;
+          g_array_append_val (fan->starts, i);
+          used = 0;
+        }
+      used += size;
+      fan->chunk_of[i] = run;
+    }
+  fan->run_datagrams = g_new0 (GBytes *, fan->starts->len);
+  fan->tail_datagrams = g_new0 (GPtrArray *, fan->events->len);
+}
+
+static void
+fan_out_clear (FanOut *fan)
+{
+  for (guint i = 0; i < fan->events->len; i++)
+    g_clear_pointer (&fan->tail_datagrams[i], g_ptr_array_unref);
+  for (guint c = 0; c < fan->starts->len; c++)
+    g_clear_pointer (&fan->run_datagrams[c], g_bytes_unref);
+  g_free (fan->tail_datagrams);
+  g_free (fan->run_datagrams);
+  g_free (fan->chunk_of);
+  g_array_unref (fan->starts);
+}
+
+/* The events from..to-1 in their public form, packed as usual. */
+static GPtrArray *
+encode_public (FanOut *fan,
+               guint   from,
+               guint   to)
+{
+  g_autoptr(GPtrArray) values = g_ptr_array_new ();
+
+  for (guint i = from; i < to; i++)
+    g_ptr_array_add (values, fan->public_variants->pdata[i]);
+  return encode_events (values);
+}
+
+static guint
+run_end (FanOut *fan,
+         guint   run)
+{
+  return run + 1 < fan->starts->len ? g_array_index (fan->starts, guint, run + 1)
+                                    : fan->events->len;
+}
+
+static void
+send_shared (NatterCore  *core,
+             NatterEntry *recipient,
+             FanOut      *fan,
+             guint        from)
+{
+  guint run = fan->chunk_of[from];
+  GPtrArray *tail;
+
+  if (fan->tail_datagrams[from] == NULL)
+    fan->tail_datagrams[from] = encode_public (fan, from, run_end (fan, run));
+  tail = fan->tail_datagrams[from];
+  for (guint i = 0; i < tail->len; i++)
+    natter_core_send (core, &recipient->public_endpoint, g_bytes_ref (tail->pdata[i]));
+
+  for (guint c = run + 1; c < fan->starts->len; c++)
+    {
+      if (fan->run_datagrams[c] == NULL)
+        {
+          g_autoptr(GPtrArray) whole = encode_public (fan, g_array_index (fan->starts, guint, c),
+                                                      run_end (fan, c));
+
+          /* a run was cut to fit one datagram */
+          g_assert (whole->len == 1);
+          fan->run_datagrams[c] = g_bytes_ref (whole->pdata[0]);
+        }
+      natter_core_send (core, &recipient->public_endpoint, g_bytes_ref (fan->run_datagrams[c]));
+    }
+}
+
+static void
+flush_native (NatterCore  *core,
+              NatterEntry *recipient,
+              FanOut      *fan)
+{
+  const NatterRegEvent *first = &g_array_index (fan->events, NatterRegEvent, 0);
+  g_autoptr(GPtrArray) values = NULL;
+  g_autoptr(GPtrArray) datagrams = NULL;
+  guint from;
+
+  /* the events of one flush carry consecutive versions */
+  if (recipient->synced_version < first->version)
+    from = 0;
+  else
+    from = MIN (recipient->synced_version - first->version + 1, (guint64) fan->events->len);
+  if (from == fan->events->len)
+    return;
+
+  /* Only behind the same public address does anyone see an event's
+   * candidates; everyone else gets the shared datagrams. */
+  {
+    gboolean shared = TRUE;
+
+    for (guint i = 0; i < fan->with_candidates->len && shared; i++)
+      {
+        guint j = g_array_index (fan->with_candidates, guint, i);
+
+        if (j >= from &&
+            natter_endpoint_same_address (&g_array_index (fan->events, NatterRegEvent, j).public_endpoint,
+                                          &recipient->public_endpoint))
+          shared = FALSE;
+      }
+    if (shared)
+      {
+        send_shared (core, recipient, fan, from);
+        return;
+      }
+  }
+
+  values = g_ptr_array_new ();
+  for (guint i = from; i < fan->events->len; i++)
+    {
+      const NatterRegEvent *event = &g_array_index (fan->events, NatterRegEvent, i);
+      gboolean same_nat = natter_endpoint_same_address (&event->public_endpoint,
+                                                        &recipient->public_endpoint);
+
+      g_ptr_array_add (values, same_nat ? fan->private_variants->pdata[i]
+                                        : fan->public_variants->pdata[i]);
+    }
+  datagrams = encode_events (values);
+  for (guint i = 0; i < datagrams->len; i++)
+    natter_core_send (core, &recipient->public_endpoint, g_bytes_ref (datagrams->pdata[i]));
 }
 
 void
@@ -148,6 +374,8 @@ natter_core_flush (NatterCore *core)
   g_autoptr(GArray) events = natter_registry_take_events (core->registry);
   g_autoptr(GPtrArray) public_variants = NULL;
   g_autoptr(GPtrArray) private_variants = NULL;
+  g_autoptr(GArray) with_candidates = NULL;
+  FanOut fan;
   guint64 newest;
 
   if (events->len == 0)
@@ -157,6 +385,7 @@ natter_core_flush (NatterCore *core)
    * recipient: the fan-out is the server's hottest loop. */
   public_variants = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   private_variants = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  with_candidates = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint i = 0; i < events->len; i++)
     {
       const NatterRegEvent *reg_event = &g_array_index (events, NatterRegEvent, i);
@@ -171,10 +400,17 @@ natter_core_flush (NatterCore *core)
         {
           natter_reg_event_to_peer_info (reg_event, TRUE, &event.peer);
           g_ptr_array_add (private_variants, g_variant_ref_sink (natter_wire_event_variant (&event)));
+          g_array_append_val (with_candidates, i);
         }
       else
         g_ptr_array_add (private_variants, g_variant_ref (pub));
     }
+
+  fan.events = events;
+  fan.public_variants = public_variants;
+  fan.private_variants = private_variants;
+  fan.with_candidates = with_candidates;
+  fan_out_cut (&fan);
 
   newest = g_array_index (events, NatterRegEvent, events->len - 1).version;
   for (GList *l = natter_registry_entries (core->registry); l != NULL; l = l->next)
@@ -192,7 +428,9 @@ natter_core_flush (NatterCore *core)
             }
         }
       else
-        flush_native (core, recipient, events, public_variants, private_variants);
+        flush_native (core, recipient, &fan);
       recipient->synced_version = MAX (recipient->synced_version, newest);
     }
+
+  fan_out_clear (&fan);
 }

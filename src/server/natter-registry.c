@@ -30,10 +30,18 @@ reg_event_clear (gpointer data)
 }
 
 static void
+forget_records (NatterEntry *entry)
+{
+  g_clear_pointer (&entry->records[0], g_free);
+  g_clear_pointer (&entry->records[1], g_free);
+}
+
+static void
 entry_free (gpointer data)
 {
   NatterEntry *entry = data;
 
+  forget_records (entry);
   g_free (entry->id);
   g_free (entry->key);
   g_free (entry->candidates);
@@ -203,6 +211,7 @@ natter_registry_register (NatterRegistry       *reg,
   entry->public_endpoint = *public_endpoint;
   g_hash_table_insert (reg->by_endpoint, &entry->public_endpoint, entry);
   set_candidates (entry, candidates, n_candidates);
+  forget_records (entry);
   entry->classic = classic != FALSE;
   natter_random_bytes (entry->token, sizeof entry->token);
   natter_registry_touch (reg, entry, now_ms);
@@ -281,6 +290,7 @@ natter_registry_rebind (NatterRegistry       *reg,
     g_hash_table_remove (reg->by_endpoint, &entry->public_endpoint);
   entry->public_endpoint = *public_endpoint;
   g_hash_table_insert (reg->by_endpoint, &entry->public_endpoint, entry);
+  forget_records (entry);
   record (reg, entry, NATTER_EVENT_MOVE);
   return TRUE;
 }
@@ -372,6 +382,30 @@ natter_entry_to_peer_info (const NatterEntry *entry,
       memcpy (info->candidates, entry->candidates,
               entry->n_candidates * sizeof (NatterEndpoint));
     }
+}
+
+const guint8 *
+natter_entry_wire_record (NatterEntry *entry,
+                          gboolean     with_candidates,
+                          gsize       *size)
+{
+  guint which = with_candidates && entry->n_candidates > 0 ? 1 : 0;
+
+  if (entry->records[which] == NULL)
+    {
+      g_autoptr(GVariant) record = NULL;
+      NatterPeerInfo info;
+
+      natter_entry_to_peer_info (entry, which == 1, &info);
+      record = g_variant_ref_sink (natter_wire_peer_variant (&info));
+      /* a record fits in a datagram, so its size fits in 16 bits */
+      g_assert (g_variant_get_size (record) <= G_MAXUINT16);
+      entry->record_sizes[which] = g_variant_get_size (record);
+      entry->records[which] = g_malloc (MAX (1u, entry->record_sizes[which]));
+      g_variant_store (record, entry->records[which]);
+    }
+  *size = entry->record_sizes[which];
+  return entry->records[which];
 }
 
 void

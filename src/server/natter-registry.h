@@ -31,6 +31,10 @@ typedef struct
   NatterBucket    relay_bucket;
   NatterBucket    request_bucket;
   GList           deadline_link;
+  /* its peer record as a LIST carries it, serialised when first needed and
+   * forgotten when the entry changes: [0] without candidates, [1] with */
+  guint8         *records[2];
+  guint16         record_sizes[2];
 } NatterEntry;
 
 /* A change, copied out of the entry so that it outlives a removal. */
@@ -96,6 +100,10 @@ gboolean        natter_registry_has_events    (NatterRegistry       *reg);
 void            natter_entry_to_peer_info     (const NatterEntry    *entry,
                                                gboolean              with_candidates,
                                                NatterPeerInfo       *info);
+/* The serialised (s(ayq)a(ayq)u) record of the entry, owned by it. */
+const guint8   *natter_entry_wire_record      (NatterEntry          *entry,
+                                               gboolean              with_candidates,
+                                               gsize                *size);
 void            natter_reg_event_to_peer_info (const NatterRegEvent *event,
                                                gboolean              with_candidates,
                                                NatterPeerInfo       *info);

@@ -2,6 +2,12 @@
 #define G_LOG_DOMAIN "natter-server"
 #include "config.h"
 
+#include <errno.h>
+#include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "natter-server.h"
@@ -14,6 +20,8 @@
 #define SOCKET_BUFFER  (4 * 1024 * 1024)
 /* beyond this many queued datagrams the newest are dropped, not the server */
 #define OUTBOX_LIMIT   (256 * 1024)
+/* after sending this many datagrams, an empty queue gives memory back */
+#define TRIM_AFTER     (64 * 1024)
 
 struct _NatterServer
 {
@@ -27,7 +35,9 @@ struct _NatterServer
   GSource    *deadline_source;
   GArray     *pending;      /* NatterOutgoing not yet sent */
   guint       pending_head;
+  guint       sent_since_trim;
   guint8      buffers[BATCH][RECV_BUFFER];
+  struct sockaddr_in6 sources[BATCH];
 };
 
 static gint64
@@ -51,34 +61,90 @@ on_writable (GSocket      *socket,
   return G_SOURCE_REMOVE;
 }
 
+/* The socket address of an endpoint, as this socket's family wants it:
+ * plain system structures, since a GObject per datagram is what a busy
+ * server cannot afford. */
+static socklen_t
+endpoint_to_native (const NatterEndpoint *ep,
+                    gboolean              ipv6_socket,
+                    struct sockaddr_in6  *out)
+{
+  memset (out, 0, sizeof *out);
+  if (ep->family == 4 && !ipv6_socket)
+    {
+      struct sockaddr_in *in = (struct sockaddr_in *) out;
+
+      in->sin_family = AF_INET;
+      in->sin_port = g_htons (ep->port);
+      memcpy (&in->sin_addr, ep->addr, 4);
+      return sizeof *in;
+    }
+  out->sin6_family = AF_INET6;
+  out->sin6_port = g_htons (ep->port);
+  if (ep->family == 4)
+    {
+      out->sin6_addr.s6_addr[10] = 0xff;
+      out->sin6_addr.s6_addr[11] = 0xff;
+      memcpy (&out->sin6_addr.s6_addr[12], ep->addr, 4);
+    }
+  else
+    memcpy (&out->sin6_addr, ep->addr, 16);
+  return sizeof *out;
+}
+
+static gboolean
+endpoint_from_native (NatterEndpoint            *ep,
+                      const struct sockaddr_in6 *address,
+                      socklen_t                  len)
+{
+  if (address->sin6_family == AF_INET6 && len >= sizeof (struct sockaddr_in6))
+    return natter_endpoint_from_bytes (ep, address->sin6_addr.s6_addr, 16,
+                                       g_ntohs (address->sin6_port));
+  if (address->sin6_family == AF_INET && len >= sizeof (struct sockaddr_in))
+    {
+      const struct sockaddr_in *in = (const struct sockaddr_in *) address;
+
+      return natter_endpoint_from_bytes (ep, (const guint8 *) &in->sin_addr, 4,
+                                         g_ntohs (in->sin_port));
+    }
+  return FALSE;
+}
+
 static void
 send_pending (NatterServer *server)
 {
+  int fd = g_socket_get_fd (server->socket);
+
   while (server->pending_head < server->pending->len)
     {
-      GOutputMessage messages[BATCH];
-      GOutputVector vectors[BATCH];
-      GSocketAddress *addresses[BATCH];
+      struct mmsghdr messages[BATCH];
+      struct iovec vectors[BATCH];
+      struct sockaddr_in6 addresses[BATCH];
       guint n = MIN (BATCH, server->pending->len - server->pending_head);
-      g_autoptr(GError) error = NULL;
       gint sent;
 
       for (guint i = 0; i < n; i++)
         {
           NatterOutgoing *out = &g_array_index (server->pending, NatterOutgoing,
                                                 server->pending_head + i);
+          gsize size;
 
-          addresses[i] = natter_endpoint_to_sockaddr (&out->to, server->ipv6_socket);
-          vectors[i].buffer = g_bytes_get_data (out->data, &vectors[i].size);
-          messages[i] = (GOutputMessage) { addresses[i], &vectors[i], 1, 0, NULL, 0 };
+          vectors[i].iov_base = (void *) g_bytes_get_data (out->data, &size);
+          vectors[i].iov_len = size;
+          memset (&messages[i], 0, sizeof messages[i]);
+          messages[i].msg_hdr.msg_name = &addresses[i];
+          messages[i].msg_hdr.msg_namelen = endpoint_to_native (&out->to, server->ipv6_socket,
+                                                                &addresses[i]);
+          messages[i].msg_hdr.msg_iov = &vectors[i];
+          messages[i].msg_hdr.msg_iovlen = 1;
         }
-      sent = g_socket_send_messages (server->socket, messages, n, 0, NULL, &error);
-      for (guint i = 0; i < n; i++)
-        g_object_unref (addresses[i]);
+      do
+        sent = sendmmsg (fd, messages, n, MSG_DONTWAIT);
+      while (sent < 0 && errno == EINTR);
 
       if (sent < 0)
         {
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+          if (errno == EAGAIN || errno == EWOULDBLOCK)
             {
               if (server->write_source == NULL)
                 {
@@ -92,22 +158,31 @@ send_pending (NatterServer *server)
             }
           /* An unreachable or refused destination fails this datagram
            * alone; skip it and go on. */
-          g_debug ("send failed: %s", error->message);
+          g_debug ("send failed: %s", g_strerror (errno));
           sent = 1;
         }
       server->pending_head += sent;
+      server->sent_since_trim += sent;
     }
   g_array_set_size (server->pending, 0);
   server->pending_head = 0;
+#ifdef __GLIBC__
+  /* A registration storm leaves the heap full of freed datagrams that
+   * malloc keeps; once it has passed, the memory goes back to the system. */
+  if (server->sent_since_trim >= TRIM_AFTER)
+    {
+      malloc_trim (0);
+      server->sent_since_trim = 0;
+    }
+#endif
 }
 
+/* Moves what the core has written to the send queue and sends it. */
 static void
-flush_output (NatterServer *server)
+queue_output (NatterServer *server)
 {
-  g_autoptr(GArray) out = NULL;
+  g_autoptr(GArray) out = natter_core_take_outbox (server->core);
 
-  natter_core_flush (server->core);
-  out = natter_core_take_outbox (server->core);
   if (out->len > 0)
     {
       guint room = OUTBOX_LIMIT - MIN (OUTBOX_LIMIT, server->pending->len - server->pending_head);
@@ -127,6 +202,13 @@ flush_output (NatterServer *server)
     send_pending (server);
 }
 
+static void
+flush_output (NatterServer *server)
+{
+  natter_core_flush (server->core);
+  queue_output (server);
+}
+
 static gboolean
 on_readable (GSocket      *socket,
              GIOCondition  condition,
@@ -137,23 +219,26 @@ on_readable (GSocket      *socket,
 
   while (handled < MAX_PER_WAKEUP)
     {
-      GInputMessage messages[BATCH];
-      GInputVector vectors[BATCH];
-      GSocketAddress *addresses[BATCH] = { 0 };
-      g_autoptr(GError) error = NULL;
+      struct mmsghdr messages[BATCH];
+      struct iovec vectors[BATCH];
       gint n;
       gint64 now;
 
       for (guint i = 0; i < BATCH; i++)
         {
-          vectors[i] = (GInputVector) { server->buffers[i], RECV_BUFFER };
-          messages[i] = (GInputMessage) { &addresses[i], &vectors[i], 1, 0, 0, NULL, NULL };
+          vectors[i].iov_base = server->buffers[i];
+          vectors[i].iov_len = RECV_BUFFER;
+          memset (&messages[i], 0, sizeof messages[i]);
+          messages[i].msg_hdr.msg_name = &server->sources[i];
+          messages[i].msg_hdr.msg_namelen = sizeof server->sources[i];
+          messages[i].msg_hdr.msg_iov = &vectors[i];
+          messages[i].msg_hdr.msg_iovlen = 1;
         }
-      n = g_socket_receive_messages (socket, messages, BATCH, 0, NULL, &error);
+      n = recvmmsg (g_socket_get_fd (socket), messages, BATCH, MSG_DONTWAIT, NULL);
       if (n <= 0)
         {
-          if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            g_debug ("receive failed: %s", error->message);
+          if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            g_debug ("receive failed: %s", g_strerror (errno));
           break;
         }
 
@@ -162,13 +247,16 @@ on_readable (GSocket      *socket,
         {
           NatterEndpoint from;
 
-          if (addresses[i] != NULL && natter_endpoint_from_sockaddr (&from, addresses[i]) &&
-              (messages[i].flags & MSG_TRUNC) == 0)
-            natter_core_handle (server->core, server->buffers[i], messages[i].bytes_received,
+          if ((messages[i].msg_hdr.msg_flags & MSG_TRUNC) == 0 &&
+              endpoint_from_native (&from, &server->sources[i], messages[i].msg_hdr.msg_namelen))
+            natter_core_handle (server->core, server->buffers[i], messages[i].msg_len,
                                 &from, now);
-          g_clear_object (&addresses[i]);
         }
       handled += n;
+      /* Replies go out batch by batch (a registration's list is large), and
+       * only the list changes wait for the whole wake-up, so that everyone
+       * gets them in as few datagrams as possible. */
+      queue_output (server);
       if (n < BATCH)
         break;
     }
