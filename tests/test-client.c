@@ -329,6 +329,47 @@ test_id_taken (void)
 }
 
 static void
+remember_refused (NatterClient  *client,
+                  GParamSpec    *pspec,
+                  NatterClient **refused)
+{
+  if (*refused == NULL && natter_client_get_state (client) == NATTER_CLIENT_RECONNECTING)
+    *refused = client;
+}
+
+static gboolean
+has_refused (gpointer data)
+{
+  return *(NatterClient **) data != NULL;
+}
+
+/* Too many registrations from one address: the one refused says why and
+ * comes back by itself once the server's budget allows. */
+static void
+test_registrations_limited (void)
+{
+  const char *args[] = { "--register-rate=1", NULL };
+  g_autoptr(NatterTestServer) server = natter_test_server_start (args);
+  g_autofree char *address = server_address (server);
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  NatterClient *refused = NULL;
+
+  /* a burst of ten, then one a second: fourteen at once are too many */
+  for (guint i = 0; i < 14; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("user%u", i);
+      NatterClient *client = natter_client_new (id, address, 0, FALSE);
+
+      g_ptr_array_add (clients, client);
+      g_signal_connect (client, "notify::state", G_CALLBACK (remember_refused), &refused);
+      natter_client_start (client);
+    }
+  g_assert_true (natter_test_wait_until (has_refused, &refused, WAIT_MS));
+  g_assert_nonnull (strstr (natter_client_get_error (refused), "Too many registrations"));
+  g_assert_true (natter_test_wait_until (is_online, refused, 20000));
+}
+
+static void
 test_server_unreachable (void)
 {
   g_autoptr(GSocket) quiet = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
@@ -384,6 +425,7 @@ main (int   argc,
   g_test_add_func ("/client/relay-when-direct-blocked", test_relay_when_direct_blocked);
   g_test_add_func ("/client/server-restart", test_server_restart);
   g_test_add_func ("/client/id-taken", test_id_taken);
+  g_test_add_func ("/client/registrations-limited", test_registrations_limited);
   g_test_add_func ("/client/server-unreachable", test_server_unreachable);
   g_test_add_func ("/client/default-port-shared", test_default_port_shared);
 

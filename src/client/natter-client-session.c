@@ -212,6 +212,9 @@ handle_error (NatterClient *self,
         }
       break;
     case NATTER_ERR_SERVER_FULL:
+    case NATTER_ERR_RATE_LIMITED:
+      /* full, or too many registrations from our address (a busy NAT):
+       * back off and try again, telling the user why */
       if (!self->has_token)
         lose_server (self, reason, now);
       break;
