@@ -9,12 +9,13 @@
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/natter-cli-test.XXXXXX")
 SRV_LOG=$TMP/server.log
 PIDS=()     # every process this run started
+MOUNTS=()   # file systems this run mounted
 FDS=()      # the FIFO ends this script holds
 PASSED=0
 FAILED=0
 
 cleanup() {
-  local rc=$? fd pid
+  local rc=$? fd pid dir
   set +e
   trap - EXIT INT TERM
   for fd in "${FDS[@]+"${FDS[@]}"}"; do
@@ -31,6 +32,9 @@ cleanup() {
     done
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+  done
+  for dir in "${MOUNTS[@]+"${MOUNTS[@]}"}"; do
+    umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null
   done
   rm -rf "$TMP"
   exit "$rc"

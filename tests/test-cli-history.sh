@@ -150,6 +150,40 @@ n=$(grep -c "From alice \\[burst" "$B_OUT" || true)
 n=$(history_count "$B_FD" "$B_OUT" alice "alice: burst [0-9]+\$")
 [ "$n" = $BURST ] && ok "bob's history has each of the $BURST once" || miss "bob's history has $n burst lines"
 
+# ---- a full disk at the receiver -------------------------------------------------
+
+# dave's history is on a file system of 1 MiB; with it full, a message to
+# him is neither shown nor acknowledged, and he says why; once there is
+# room, the sender's next copy is taken in: shown once, delivered.
+mkdir -p "$TMP/small"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m natter-test "$TMP/small" 2>/dev/null; then
+  MOUNTS+=("$TMP/small")
+  XDG_DATA_HOME=$TMP/small start_cli dave --id=dave --server="$SERVER" --port=0 --profile=dave
+  D_PID=$CLIENT_PID D_FD=$CLIENT_FD D_OUT=$TMP/dave.out
+  require "dave registered" registered dave
+  off=$(size_of "$A_OUT")
+  type_line "$A_FD" "@chat dave before the disk filled"
+  require "dave: 'From alice [before the disk filled]'" has "$D_OUT" "From alice [before the disk filled]"
+  dd if=/dev/zero of="$TMP/small/filler" bs=64k 2>/dev/null || true
+  type_line "$A_FD" "@chat dave while the disk is full"
+  require "dave says why: 'natter-cli: Cannot save a message from alice, …'" \
+    has_re "$TMP/dave.err" "^natter-cli: Cannot save a message from alice, so it is not acknowledged and will come again: .*full"
+  sleep 1
+  ! has "$D_OUT" "From alice [while the disk is full]" && ok "not shown while it cannot be kept" ||
+    miss "shown though it could not be kept"
+  rm -f "$TMP/small/filler"
+  require "room again: dave shows it" has "$D_OUT" "From alice [while the disk is full]"
+  delivered_twice() { [ "$(tail -c +"$((off + 1))" "$A_OUT" | grep -c '^Delivered to dave via')" = 2 ]; }
+  require "alice: both delivered to dave" delivered_twice
+  sleep 1
+  n=$(count "$D_OUT" "From alice [while the disk is full]")
+  [ "$n" = 1 ] && ok "dave shows it exactly once" || miss "dave shows it $n times"
+  type_line "$D_FD" "@exit"
+else
+  echo "ok $((PASSED + FAILED + 1)) # SKIP a full disk: mounting a small file system needs root"
+  PASSED=$((PASSED + 1))
+fi
+
 # ---- a damaged history ---------------------------------------------------------
 
 mkdir -p "$XDG_DATA_HOME/natter/broken"

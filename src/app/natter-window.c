@@ -146,6 +146,22 @@ update_history_banner (NatterWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->history_banner), text != NULL);
 }
 
+/* Writing failed later (a full disk): nothing is lost, since what came in
+ * unsaved was not acknowledged, but the user should free some space. */
+static void
+on_history_error (NatterClient *client,
+                  const char   *message,
+                  NatterWindow *self)
+{
+  g_autofree char *text = NULL;
+
+  /* Translators: the reason follows, in English */
+  text = g_strdup_printf (_("Messages cannot be saved right now; those arriving will come "
+                            "again: %s"), message);
+  gtk_label_set_text (self->history_banner, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->history_banner), TRUE);
+}
+
 static void
 update_empty (NatterWindow *self)
 {
@@ -457,6 +473,7 @@ natter_window_set_client (NatterWindow *self,
 
   g_signal_connect_swapped (client, "notify::state", G_CALLBACK (update_status), self);
   g_signal_connect_swapped (client, "notify::error", G_CALLBACK (update_status), self);
+  g_signal_connect (client, "history-error", G_CALLBACK (on_history_error), self);
   g_signal_connect (natter_client_get_peers (client), "items-changed",
                     G_CALLBACK (on_peers_changed), self);
   on_peers_changed (natter_client_get_peers (client), 0, 0,

@@ -272,6 +272,14 @@ on_received (NatterClient  *client,
 }
 
 static void
+on_history_error (NatterClient *client,
+                  const char   *message,
+                  Cli          *cli)
+{
+  g_printerr ("natter-cli: %s\n", message);
+}
+
+static void
 on_state (NatterClient *client,
           GParamSpec   *pspec,
           Cli          *cli)
@@ -413,6 +421,7 @@ main (int   argc,
     natter_client_set_history (cli.client, store);
   g_signal_connect (cli.client, "notify::state", G_CALLBACK (on_state), &cli);
   g_signal_connect (cli.client, "message-received", G_CALLBACK (on_received), &cli);
+  g_signal_connect (cli.client, "history-error", G_CALLBACK (on_history_error), &cli);
 
   natter_client_start (cli.client);
   /* an error at once (a busy port) has been reported by on_state */

@@ -180,7 +180,11 @@ receive_chat (NatterClient         *self,
        * Not written (a full disk): unacknowledged, so it comes again. */
       if (!natter_peer_keep_message (peer, message, &duplicate, &error))
         {
-          g_warning ("Cannot save a message from %s: %s", peer->id, error->message);
+          g_autofree char *why = g_strdup_printf ("Cannot save a message from %s, so it is not "
+                                                  "acknowledged and will come again: %s",
+                                                  peer->id, error->message);
+
+          natter_client_emit_history_error (self, why);
           natter_delivery_forget (peer->delivery, pm->message_id);
           return;
         }

@@ -41,7 +41,7 @@ natter_client_set_history (NatterClient *self,
   stored = natter_store_list_peers (store, self->store_server, &error);
   if (stored == NULL)
     {
-      g_warning ("Cannot read the conversations: %s", error->message);
+      g_message ("Cannot read the conversations: %s", error->message);
       return;
     }
   for (guint i = 0; i < stored->len; i++)

@@ -102,6 +102,8 @@ gboolean natter_client_is_server        (NatterClient         *self,
 void     natter_client_emit_received    (NatterClient         *self,
                                          NatterPeer           *peer,
                                          NatterMessage        *message);
+void     natter_client_emit_history_error (NatterClient       *self,
+                                           const char         *message);
 
 /* natter-client-peers.c: the peer list */
 NatterPeer *natter_client_upsert_peer   (NatterClient         *self,

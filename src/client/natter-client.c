@@ -27,6 +27,7 @@ enum
 enum
 {
   SIGNAL_MESSAGE_RECEIVED,
+  SIGNAL_HISTORY_ERROR,
   N_SIGNALS
 };
 
@@ -132,6 +133,9 @@ natter_client_class_init (NatterClientClass *klass)
   signals[SIGNAL_MESSAGE_RECEIVED] =
     g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, NATTER_TYPE_PEER, NATTER_TYPE_MESSAGE);
+  signals[SIGNAL_HISTORY_ERROR] =
+    g_signal_new ("history-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -240,6 +244,14 @@ natter_client_emit_received (NatterClient  *self,
                              NatterMessage *message)
 {
   g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, peer, message);
+}
+
+void
+natter_client_emit_history_error (NatterClient *self,
+                                  const char   *message)
+{
+  g_debug ("%s: %s", self->id, message);
+  g_signal_emit (self, signals[SIGNAL_HISTORY_ERROR], 0, message);
 }
 
 static gboolean

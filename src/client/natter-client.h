@@ -44,7 +44,10 @@ NatterClient      *natter_client_new               (const char    *id,
 /* Overrides the keep-alive interval the server suggests (milliseconds). */
 void               natter_client_set_keepalive     (NatterClient  *self,
                                                     guint          interval_ms);
-/* Keeps conversations in store (before start): peers with a history are
+/* Keeps conversations in store (before start). When the history cannot be
+ * written (a full disk), "history-error" (a sentence) tells why; an
+ * incoming message is then not acknowledged, so it comes again. Peers with
+ * a history are
  * listed, offline, with their newest messages; what waited to be sent
  * goes out once they are back. */
 void               natter_client_set_history       (NatterClient  *self,

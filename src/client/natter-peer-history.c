@@ -52,7 +52,7 @@ load_page (NatterPeer *self,
                             first != NULL ? natter_message_get_seq (first) : 0, n + 1, &error);
   if (page == NULL)
     {
-      g_warning ("Cannot read the conversation with %s: %s", self->id, error->message);
+      g_message ("Cannot read the conversation with %s: %s", self->id, error->message);
       return 0;
     }
   /* one more than asked for tells whether there are older ones still */
@@ -160,7 +160,7 @@ natter_peer_set_message_state (NatterPeer         *self,
       /* the message itself is safe: at worst it is sent again, and the
        * peer drops the copy */
       if (!natter_store_set_state (self->store, self->store_row, id, state, &error))
-        g_warning ("Cannot save the state of a message to %s: %s", self->id, error->message);
+        g_message ("Cannot save the state of a message to %s: %s", self->id, error->message);
     }
 }
 
@@ -189,7 +189,7 @@ natter_peer_take_queued (NatterPeer *self)
             }
           return g_steal_pointer (&queued);
         }
-      g_warning ("Cannot read the messages waiting for %s: %s", self->id, error->message);
+      g_message ("Cannot read the messages waiting for %s: %s", self->id, error->message);
     }
   for (GList *l = self->queued.head; l != NULL; l = l->next)
     g_ptr_array_add (queued, g_object_ref (l->data));

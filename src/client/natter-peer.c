@@ -306,7 +306,7 @@ natter_peer_mark_read (NatterPeer *self)
       g_autoptr(GError) error = NULL;
 
       if (!natter_store_set_unread (self->store, self->store_row, 0, 0, &error))
-        g_warning ("Cannot mark the conversation with %s read: %s", self->id, error->message);
+        g_message ("Cannot mark the conversation with %s read: %s", self->id, error->message);
     }
   g_object_freeze_notify (G_OBJECT (self));
   if (self->unread != 0)
