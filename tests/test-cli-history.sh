@@ -103,6 +103,8 @@ require "restarted alice's @history bob: both messages, with times and the queue
 start_cli bob2 --id=bob --server="$SERVER" --port=0 --profile=bob
 B_PID=$CLIENT_PID B_FD=$CLIENT_FD B_OUT=$TMP/bob2.out
 require "bob back: 'From alice [while you were away]'" has "$B_OUT" "From alice [while you were away]"
+require "restarted alice: 'Delivered to bob via lan' for what the earlier run queued" \
+  has "$A_OUT" "Delivered to bob via lan"
 require "alice's history: the queued message is delivered" \
   history_has "$A_FD" "$A_OUT" bob "^$TIME alice: while you were away\$"
 sleep 2
@@ -112,6 +114,18 @@ require "bob's @history alice: both messages from alice" \
   history_has "$B_FD" "$B_OUT" alice "^$TIME alice: hello 1\$" "^$TIME alice: while you were away\$"
 n=$(history_count "$B_FD" "$B_OUT" alice 'alice: hello 1$')
 [ "$n" = 1 ] && ok "bob's history has 'hello 1' once" || miss "bob's history has 'hello 1' $n times"
+
+# queued and delivered within one run
+type_line "$B_FD" "@exit"
+require "bob exits again" exited "$B_PID"
+require "alice's @show_list no longer lists bob" gone_from_list "$A_FD" "$A_OUT" bob
+off=$(size_of "$A_OUT")
+type_line "$A_FD" "@chat bob one more thing"
+require "alice: 'Queued for bob (offline)'" since "$A_OUT" "$off" "Queued for bob (offline)"
+start_cli bob2b --id=bob --server="$SERVER" --port=0 --profile=bob
+B_PID=$CLIENT_PID B_FD=$CLIENT_FD B_OUT=$TMP/bob2b.out
+require "bob back: 'From alice [one more thing]'" has "$B_OUT" "From alice [one more thing]"
+require "alice, later: 'Delivered to bob via lan'" since "$A_OUT" "$off" "Delivered to bob via lan"
 
 # ---- SIGKILL mid-conversation --------------------------------------------------
 

@@ -149,6 +149,28 @@ chat (Cli        *cli,
   g_signal_connect_object (message, "notify::state", G_CALLBACK (on_message_state), peer, 0);
 }
 
+/* Messages an earlier run queued say when they are delivered, too. */
+static void
+watch_queued (NatterClient *client)
+{
+  GListModel *peers = natter_client_get_peers (client);
+
+  for (guint i = 0; i < g_list_model_get_n_items (peers); i++)
+    {
+      g_autoptr(NatterPeer) peer = g_list_model_get_item (peers, i);
+      GListModel *conversation = natter_peer_get_conversation (peer);
+
+      for (guint j = 0; j < g_list_model_get_n_items (conversation); j++)
+        {
+          g_autoptr(NatterMessage) message = g_list_model_get_item (conversation, j);
+
+          if (natter_message_get_state (message) == NATTER_MESSAGE_QUEUED)
+            g_signal_connect_object (message, "notify::state", G_CALLBACK (on_message_state),
+                                     peer, 0);
+        }
+    }
+}
+
 /* "@history ID [N]": the last N messages (20 unless said), oldest first. */
 static void
 history (Cli        *cli,
@@ -418,7 +440,10 @@ main (int   argc,
   if (keepalive > 0)
     natter_client_set_keepalive (cli.client, keepalive * 1000);
   if (store != NULL)
-    natter_client_set_history (cli.client, store);
+    {
+      natter_client_set_history (cli.client, store);
+      watch_queued (cli.client);
+    }
   g_signal_connect (cli.client, "notify::state", G_CALLBACK (on_state), &cli);
   g_signal_connect (cli.client, "message-received", G_CALLBACK (on_received), &cli);
   g_signal_connect (cli.client, "history-error", G_CALLBACK (on_history_error), &cli);
