@@ -465,6 +465,14 @@ natter_conversation_view_set_peer (NatterConversationView *self,
   self->found_seq = 0;
   self->marker = peer != NULL ? natter_peer_get_marker (peer) : 0;
   g_clear_handle_id (&self->older_idle, g_source_remove);
+  /* the engine keeps only the newest message of a conversation not open */
+  if (peer != NULL)
+    {
+      guint shown = g_list_model_get_n_items (natter_peer_get_conversation (peer));
+
+      if (shown < OLDER_PAGE)
+        natter_peer_load_older (peer, OLDER_PAGE - shown);
+    }
   gtk_no_selection_set_model (self->selection,
                               peer != NULL ? natter_peer_get_conversation (peer) : NULL);
   natter_conversation_view_scroll_to_bottom (self);

@@ -160,6 +160,8 @@ watch_queued (NatterClient *client)
       g_autoptr(NatterPeer) peer = g_list_model_get_item (peers, i);
       GListModel *conversation = natter_peer_get_conversation (peer);
 
+      /* what is still queued is among the newest */
+      natter_peer_load_older (peer, 49);
       for (guint j = 0; j < g_list_model_get_n_items (conversation); j++)
         {
           g_autoptr(NatterMessage) message = g_list_model_get_item (conversation, j);

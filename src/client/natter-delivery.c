@@ -83,8 +83,8 @@ struct _NatterDelivery
   Partial    *partials[NATTER_DELIVERY_MAX_PARTIAL];
   guint64     touch_counter;
 
-  DoneEntry  *done;          /* ring of NATTER_DELIVERY_REMEMBERED */
-  guint       done_head, done_len;
+  DoneEntry  *done;          /* ring, grown up to NATTER_DELIVERY_REMEMBERED */
+  guint       done_head, done_len, done_capacity;
   GHashTable *done_by_id;    /* &id -> DoneEntry, both inside done */
 };
 
@@ -96,7 +96,6 @@ natter_delivery_new (void)
   g_queue_init (&delivery->out);
   delivery->out_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   delivery->failed = g_array_new (FALSE, FALSE, sizeof (guint64));
-  delivery->done = g_new0 (DoneEntry, NATTER_DELIVERY_REMEMBERED);
   delivery->done_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   return delivery;
 }
@@ -367,6 +366,32 @@ natter_delivery_cancel (NatterDelivery *delivery,
     out_remove (delivery, msg);
 }
 
+/* The ring starts small and doubles: most peers never send many messages,
+ * and a client may list thousands of them. Entries move, so the table is
+ * filled again (without those forgotten). */
+static void
+grow_done (NatterDelivery *delivery)
+{
+  guint capacity = MIN (NATTER_DELIVERY_REMEMBERED, MAX (16, delivery->done_capacity * 2));
+  DoneEntry *ring = g_new0 (DoneEntry, capacity);
+
+  for (guint i = 0; i < delivery->done_len; i++)
+    {
+      DoneEntry *old = &delivery->done[(delivery->done_head + i) % delivery->done_capacity];
+
+      ring[i] = *old;
+      if (g_hash_table_lookup (delivery->done_by_id, &old->id) == old)
+        {
+          g_hash_table_remove (delivery->done_by_id, &old->id);
+          g_hash_table_insert (delivery->done_by_id, &ring[i].id, &ring[i]);
+        }
+    }
+  g_free (delivery->done);
+  delivery->done = ring;
+  delivery->done_capacity = capacity;
+  delivery->done_head = 0;
+}
+
 static void
 remember (NatterDelivery *delivery,
           guint64         message_id,
@@ -374,6 +399,9 @@ remember (NatterDelivery *delivery,
 {
   DoneEntry *entry;
 
+  if (delivery->done_len == delivery->done_capacity &&
+      delivery->done_capacity < NATTER_DELIVERY_REMEMBERED)
+    grow_done (delivery);
   if (delivery->done_len == NATTER_DELIVERY_REMEMBERED)
     {
       entry = &delivery->done[delivery->done_head];
@@ -384,8 +412,7 @@ remember (NatterDelivery *delivery,
     }
   else
     {
-      guint slot = (delivery->done_head + delivery->done_len++) %
-                   NATTER_DELIVERY_REMEMBERED;
+      guint slot = (delivery->done_head + delivery->done_len++) % delivery->done_capacity;
 
       entry = &delivery->done[slot];
     }

@@ -83,7 +83,9 @@ natter_peer_attach_store (NatterPeer             *self,
   self->store_row = stored->row;
   self->unread = stored->unread;
   self->marker = stored->marker;
-  load_page (self, NATTER_PEER_PAGE);
+  /* the newest message only, for the list of people: a client may know
+   * thousands; a conversation loads its page when it is opened */
+  load_page (self, 1);
   last = natter_peer_dup_last_message (self);
   if (last != NULL)
     self->last_activity_ms = natter_message_get_time (last);

@@ -47,7 +47,6 @@ struct _NatterPeer
   guint64         marker;          /* the first unread message's id, or 0 */
 };
 
-#define NATTER_PEER_PAGE 50
 
 NatterPeer    *natter_peer_new             (const char           *id);
 void           natter_peer_update          (NatterPeer           *self,
@@ -67,8 +66,8 @@ void           natter_peer_add_message     (NatterPeer           *self,
                                             NatterMessage        *message);
 
 /* natter-peer-history.c */
-/* Keeps the conversation in store (from the newest page of what it holds
- * for this server and peer). */
+/* Keeps the conversation in store; of what it holds for this server and
+ * peer, only the newest message is loaded until load_older () is asked. */
 void           natter_peer_attach_store    (NatterPeer           *self,
                                             NatterStore          *store,
                                             const char           *server,

@@ -31,8 +31,9 @@ void            natter_peer_mark_read        (NatterPeer *self);
 /* wall-clock time of the newest message, Unix milliseconds; 0 if none */
 gint64          natter_peer_get_last_activity (NatterPeer *self);
 
-/* The history (natter-peer-history.c). The conversation holds the newest
- * messages; older ones are loaded on demand. */
+/* The history (natter-peer-history.c). With one, the conversation holds
+ * only the newest message until more are loaded: load_older () prepends
+ * older ones (a view opening the conversation asks for a page). */
 gboolean        natter_peer_get_has_older    (NatterPeer *self);
 /* Prepends up to n older messages; how many it did. */
 guint           natter_peer_load_older       (NatterPeer *self,
