@@ -5,6 +5,7 @@
 
 #include "natter-classic.h"
 #include "natter-core.h"
+#include "natter-core-private.h"
 #include "natter-stun.h"
 #include "natter-wire.h"
 
@@ -926,24 +927,51 @@ test_reregister (void)
   Client alice = client ("alice", "198.18.0.1:4000");
   Client bob = client ("bob", "198.18.0.2:4000");
   guint8 old_token[NATTER_WIRE_TOKEN_SIZE];
+  NatterEndpoint cand = ep ("10.0.0.2:4000");
   g_autoptr(GArray) out = NULL;
   g_autoptr(GArray) events = NULL;
+  NatterEntry *entry;
+  guint64 version;
 
   join (core, &alice, NULL, 0, NOW);
   join (core, &bob, NULL, 0, NOW);
   flush_and_drop (core);
   memcpy (old_token, alice.token, sizeof old_token);
 
-  /* a restarted program on the same socket gets a new session */
+  /* the same REGISTER again (a lost WELCOME, a retry): the same session,
+   * with its WELCOME and a whole list, a new deadline, and no event */
+  version = natter_registry_version (registry (core));
+  entry = natter_registry_lookup (registry (core), "alice");
   join (core, &alice, NULL, 0, NOW + 1000);
+  g_assert_cmpmem (old_token, sizeof old_token, alice.token, sizeof alice.token);
+  g_assert_true (natter_registry_lookup (registry (core), "alice") == entry);
+  g_assert_cmpint (entry->deadline_ms, ==, NOW + 1000 + TIMEOUT);
+  g_assert_cmpuint (natter_registry_version (registry (core)), ==, version);
+  g_assert_cmpuint (natter_registry_size (registry (core)), ==, 2);
+  g_assert_false (natter_core_has_output (core));
+
+  /* with other candidates or another spelling it is a new registration:
+   * a new session, and everyone hears of it */
+  join (core, &alice, &cand, 1, NOW + 2000);
   g_assert_true (memcmp (old_token, alice.token, sizeof old_token) != 0);
   g_assert_null (natter_registry_authenticate (registry (core), "alice", old_token));
   g_assert_nonnull (natter_registry_authenticate (registry (core), "alice", alice.token));
   g_assert_cmpuint (natter_registry_size (registry (core)), ==, 2);
-
   natter_core_flush (core);
   out = take (core);
   g_assert_cmpint (only_event (out, &bob.ep, &events)->kind, ==, NATTER_EVENT_JOIN);
+  g_clear_pointer (&out, g_array_unref);
+  g_clear_pointer (&events, g_array_unref);
+
+  memcpy (old_token, alice.token, sizeof old_token);
+  alice.id = "Alice";
+  join (core, &alice, &cand, 1, NOW + 3000);
+  g_assert_true (memcmp (old_token, alice.token, sizeof old_token) != 0);
+  g_assert_cmpstr (entry->id, ==, "Alice");
+  natter_core_flush (core);
+  out = take (core);
+  g_assert_cmpint (only_event (out, &bob.ep, &events)->kind, ==, NATTER_EVENT_JOIN);
+  g_assert_cmpstr (g_array_index (events, EventCopy, 0).id, ==, "Alice");
 }
 
 /* Sessions */
@@ -1019,6 +1047,235 @@ test_keepalive_wrong_token (void)
   g_assert_cmpuint (natter_registry_version (registry (core)), ==, version);
   g_assert_cmpuint (natter_registry_size (registry (core)), ==, 1);
   g_assert_false (natter_core_has_output (core));
+}
+
+/* The ALIVE the fast path writes is the GVariant encoder's, byte for byte. */
+static void
+test_keepalive_alive_bytes (void)
+{
+  const char *where[] = { "198.18.0.1:4000", "198.18.255.254:65535", "[2001:db8::1]:10080",
+                          "[::ffff:198.18.0.9]:1", "[fe80::1:2:3:4]:443" };
+  const guint64 versions[] = { 0, 1, 255, 256, G_MAXUINT32 + (guint64) 7, G_MAXUINT64 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (where); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (versions); j++)
+      {
+        NatterEndpoint e = ep (where[i]);
+        GVariantBuilder b;
+        g_autoptr(GBytes) expected = NULL;
+        guint8 got[NATTER_CORE_ALIVE_MAX];
+        gsize got_len;
+
+        g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+        natter_wire_add_u64 (&b, "ver", versions[j]);
+        natter_wire_add_endpoint (&b, "ep", &e);
+        expected = natter_wire_encode (NATTER_MSG_ALIVE, g_variant_builder_end (&b));
+        got_len = natter_core_write_alive (got, versions[j], &e);
+        g_assert_cmpmem (got, got_len, g_bytes_get_data (expected, NULL),
+                         g_bytes_get_size (expected));
+      }
+}
+
+static GBytes *
+keepalive_with (const char * const *keys,
+                GVariant          **values)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  for (guint i = 0; keys[i] != NULL; i++)
+    g_variant_builder_add (&b, "{sv}", keys[i], values[i]);
+  return natter_wire_encode (NATTER_MSG_KEEPALIVE, g_variant_builder_end (&b));
+}
+
+static GVariant *
+bytes_value (const guint8 *data,
+             gsize         len)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1);
+}
+
+/* Whatever the fast path answers, the general parser accepts as the same
+ * KEEPALIVE of the same session; and it answers the usual ones. */
+static gboolean
+check_fast_keepalive (NatterCore           *core,
+                      NatterEntry          *entry,
+                      const guint8         *data,
+                      gsize                 len,
+                      const NatterEndpoint *from,
+                      gint64                now)
+{
+  g_autofree guint8 *copy = g_memdup2 (data, MAX (len, 1));
+  g_autoptr(GArray) out = NULL;
+  g_auto(NatterMsg) msg = { 0 };
+  g_autofree char *key = NULL;
+
+  if (!natter_core_try_keepalive (core, copy, len, from, now))
+    {
+      out = take (core);
+      g_assert_cmpuint (out->len, ==, 0);
+      return FALSE;
+    }
+  out = take (core);
+  g_assert_cmpuint (out->len, ==, 1);
+  g_assert_true (natter_msg_parse (&msg, data, len, NULL));
+  g_assert_cmpint (msg.type, ==, NATTER_MSG_KEEPALIVE);
+  key = natter_id_key (msg.id);
+  g_assert_cmpstr (key, ==, entry->key);
+  g_assert_cmpmem (msg.token, NATTER_WIRE_TOKEN_SIZE, entry->token, NATTER_WIRE_TOKEN_SIZE);
+  g_assert_true (natter_endpoint_equal (from, &entry->public_endpoint));
+  return TRUE;
+}
+
+static void
+test_keepalive_fast_path (void)
+{
+  g_autoptr(NatterCore) core = core_new ();
+  Client alice = client ("alice", "198.18.0.1:4000");
+  Client zoe = client ("Zoë", "[2001:db8::5]:4000");
+  NatterEntry *entry;
+  g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20240601);
+  guint8 ck[NATTER_WIRE_COOKIE_MAX + 1] = { 0 };
+  guint8 short_tok[NATTER_WIRE_TOKEN_SIZE - 1] = { 0 };
+  /* the cases the fast path itself must answer come first */
+  guint n_fast;
+  guint damaged_answered = 0, damaged = 0;
+
+  join (core, &alice, NULL, 0, NOW);
+  join (core, &zoe, NULL, 0, NOW);
+  flush_and_drop (core);
+  entry = natter_registry_lookup (registry (core), "alice");
+
+#define KA(...) do { const char *k[] = { __VA_ARGS__, NULL }; GVariant **v = values; \
+                     g_ptr_array_add (cases, keepalive_with (k, v)); } while (0)
+  {
+    GVariant *values[8];
+
+    g_ptr_array_add (cases, natter_wire_auth_request (NATTER_MSG_KEEPALIVE, "alice", alice.token,
+                                                      NULL, NULL, 0, 42));
+    values[0] = g_variant_new_string ("ALICE");
+    values[1] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    KA ("id", "tok");
+    values[0] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    values[1] = g_variant_new_uint64 (7);
+    values[2] = bytes_value (ck, 20);
+    values[3] = g_variant_new_string ("alice");
+    values[4] = g_variant_new_string ("more");
+    values[5] = bytes_value (ck, 0);
+    KA ("tok", "ver", "ck", "id", "x", "y");
+    /* a repeated key: the first counts */
+    values[0] = g_variant_new_string ("alice");
+    values[1] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    values[2] = g_variant_new_string ("nobody");
+    values[3] = bytes_value (ck, 0);
+    values[4] = bytes_value (ck, 20);
+    values[5] = bytes_value (ck, 0);
+    KA ("id", "tok", "id", "tok", "ck", "ck");
+    /* a known key of another type is absent */
+    values[0] = g_variant_new_string ("alice");
+    values[1] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    values[2] = g_variant_new_string ("not a number");
+    values[3] = g_variant_new_uint64 (1);
+    KA ("id", "tok", "ver", "ck");
+    n_fast = cases->len;
+
+    /* left to the general parser, which refuses or decides otherwise */
+    values[0] = g_variant_new_uint32 (1);
+    values[1] = g_variant_new_string ("alice");
+    values[2] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    KA ("id", "id", "tok");
+    values[0] = g_variant_new_string ("alice");
+    values[1] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    values[2] = bytes_value (ck, 0);
+    KA ("id", "tok", "ck");
+    values[0] = g_variant_new_string ("alice");
+    values[1] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    values[2] = bytes_value (ck, NATTER_WIRE_COOKIE_MAX + 1);
+    KA ("id", "tok", "ck");
+    values[0] = g_variant_new_string ("alice");
+    values[1] = bytes_value (short_tok, sizeof short_tok);
+    KA ("id", "tok");
+    values[0] = g_variant_new_string ("alice");
+    values[1] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    values[2] = g_variant_new_uint32 (5);
+    KA ("id", "tok", "x");
+    values[0] = g_variant_new_string ("al ice");
+    values[1] = bytes_value (alice.token, NATTER_WIRE_TOKEN_SIZE);
+    KA ("id", "tok");
+    values[0] = g_variant_new_string ("zoë");
+    values[1] = bytes_value (zoe.token, NATTER_WIRE_TOKEN_SIZE);
+    KA ("id", "tok");
+    values[0] = g_variant_new_string ("alice");
+    values[1] = bytes_value (zoe.token, NATTER_WIRE_TOKEN_SIZE);
+    KA ("id", "tok");
+  }
+#undef KA
+
+  for (guint i = 0; i < cases->len; i++)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (cases->pdata[i], &len);
+      g_autofree guint8 *copy = g_memdup2 (data, len);
+      g_autoptr(GArray) out = NULL;
+      gboolean fast = natter_core_try_keepalive (core, copy, len, &alice.ep, NOW + 1000);
+
+      g_assert_cmpint (fast, ==, i < n_fast);
+      out = take (core);
+      if (fast)
+        {
+          g_auto(NatterMsg) msg = { 0 };
+
+          expect_only (out, &alice.ep, NATTER_MSG_ALIVE, &msg);
+          g_assert_cmpuint (msg.version, ==, entry->synced_version);
+          assert_ep (&msg.endpoint, &alice.ep);
+        }
+      else
+        g_assert_cmpuint (out->len, ==, 0);
+      /* from anywhere else, only the general path (a cookie for a move) */
+      g_assert_false (natter_core_try_keepalive (core, copy, len, &zoe.ep, NOW + 1000));
+      check_fast_keepalive (core, entry, data, len, &alice.ep, NOW + 1000);
+    }
+
+  /* damaged copies: whatever gets through is what the parser accepts */
+  for (guint i = 0; i < cases->len; i++)
+    for (guint round = 0; round < 3000; round++)
+      {
+        gsize len;
+        const guint8 *data = g_bytes_get_data (cases->pdata[i], &len);
+        g_autofree guint8 *buf = g_malloc (len + 8);
+        gsize n = len;
+        guint edits = g_rand_int_range (rand, 1, 4);
+
+        memcpy (buf, data, len);
+        for (guint e = 0; e < edits; e++)
+          {
+            guint what = g_rand_int_range (rand, 0, 4);
+            gsize at = n > NATTER_WIRE_HEADER_SIZE
+                         ? (gsize) g_rand_int_range (rand, NATTER_WIRE_HEADER_SIZE, n) : n;
+
+            if (what == 0 && at < n)
+              buf[at] ^= 1u << g_rand_int_range (rand, 0, 8);
+            else if (what == 1 && at < n)
+              buf[at] = (guint8) g_rand_int_range (rand, 0, 256);
+            else if (what == 2 && n > NATTER_WIRE_HEADER_SIZE)
+              n--;
+            else if (n < len + 8)
+              {
+                memmove (buf + at + 1, buf + at, n - at);
+                buf[at] = (guint8) g_rand_int_range (rand, 0, 256);
+                n++;
+              }
+          }
+        damaged++;
+        if (check_fast_keepalive (core, entry, buf, n, &alice.ep, NOW + 2000))
+          damaged_answered++;
+      }
+  /* both outcomes were seen: some edits keep a valid KEEPALIVE (a changed
+   * "ver", padding of an unknown value) */
+  g_assert_cmpuint (damaged_answered, >, 0);
+  g_assert_cmpuint (damaged_answered, <, damaged);
+  g_test_message ("%u of %u damaged copies answered", damaged_answered, damaged);
 }
 
 static void
@@ -2714,6 +2971,8 @@ main (int   argc,
   g_test_add_func ("/core/session/keepalive", test_keepalive);
   g_test_add_func ("/core/session/keepalive-wrong-token", test_keepalive_wrong_token);
   g_test_add_func ("/core/session/keepalive-rebind", test_keepalive_rebind);
+  g_test_add_func ("/core/session/keepalive-alive-bytes", test_keepalive_alive_bytes);
+  g_test_add_func ("/core/session/keepalive-fast-path", test_keepalive_fast_path);
   g_test_add_func ("/core/session/bye", test_bye);
   g_test_add_func ("/core/session/timeout", test_timeout);
   g_test_add_func ("/core/session/resync", test_resync);

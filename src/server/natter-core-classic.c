@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "natter-server"
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "natter-core-private.h"
@@ -39,6 +40,64 @@ classic_private (const NatterEntry *entry)
   return entry->n_candidates > 0 ? &entry->candidates[0] : NULL;
 }
 
+/* A line as natter_classic_format_*() writes it ("ID" SEPARATOR ADDRESS,
+ * then ":PORT" when with_port), straight into the datagram: a registration
+ * sends a line per registered client, and a GInetAddress and a printf per
+ * line cost more than sending it. */
+static GBytes *
+classic_line (const char           *id,
+              const char           *separator,
+              const NatterEndpoint *ep,
+              gboolean              with_port)
+{
+  char addr[INET6_ADDRSTRLEN];
+  char port[8];
+  gsize id_len = strlen (id);
+  gsize sep_len = strlen (separator);
+  gsize addr_len, port_len = 0;
+  gboolean bracket = with_port && ep->family == 6;
+  guint8 *text;
+  gsize len, at = 0;
+
+  g_assert (natter_endpoint_is_set (ep));
+  if (inet_ntop (ep->family == 4 ? AF_INET : AF_INET6, ep->addr, addr, sizeof addr) == NULL)
+    g_assert_not_reached ();
+  addr_len = strlen (addr);
+  if (with_port)
+    {
+      guint value = ep->port;
+      char digits[8];
+      guint n = 0;
+
+      do
+        {
+          digits[n++] = '0' + value % 10;
+          value /= 10;
+        }
+      while (value > 0);
+      port[port_len++] = ':';
+      while (n > 0)
+        port[port_len++] = digits[--n];
+    }
+
+  len = id_len + sep_len + addr_len + port_len + (bracket ? 2 : 0);
+  text = g_malloc (len);
+  memcpy (text + at, id, id_len);
+  at += id_len;
+  memcpy (text + at, separator, sep_len);
+  at += sep_len;
+  if (bracket)
+    text[at++] = '[';
+  memcpy (text + at, addr, addr_len);
+  at += addr_len;
+  if (bracket)
+    text[at++] = ']';
+  memcpy (text + at, port, port_len);
+  at += port_len;
+  g_assert (at == len);
+  return g_bytes_new_take (text, len);
+}
+
 void
 natter_core_classic_list (NatterCore  *core,
                           NatterEntry *newcomer)
@@ -50,45 +109,50 @@ natter_core_classic_list (NatterCore  *core,
 
       if (entry == newcomer)
         continue;
-      natter_core_send_text (core, &newcomer->public_endpoint,
-                             natter_classic_format_peer (entry->id, &entry->public_endpoint));
+      natter_core_send (core, &newcomer->public_endpoint,
+                        classic_line (entry->id, " ", &entry->public_endpoint, TRUE));
       priv = private_match (&entry->public_endpoint, entry->candidates, entry->n_candidates,
                             &newcomer->public_endpoint, classic_private (newcomer));
       if (priv != NULL)
-        natter_core_send_text (core, &newcomer->public_endpoint,
-                               natter_classic_format_private (entry->id, priv));
+        natter_core_send (core, &newcomer->public_endpoint,
+                          classic_line (entry->id, "@private:", priv, FALSE));
     }
 }
 
 void
 natter_core_classic_event (NatterCore           *core,
                            NatterEntry          *recipient,
-                           const NatterRegEvent *event)
+                           const NatterRegEvent *event,
+                           GBytes              **line)
 {
   const NatterEndpoint *to = &recipient->public_endpoint;
-  const NatterEndpoint *priv;
+  const NatterEndpoint *priv = NULL;
 
-  switch (event->kind)
+  /* the event's public line is the same for every recipient: made once */
+  if (*line == NULL)
     {
-    case NATTER_EVENT_JOIN:
-    case NATTER_EVENT_MOVE:
-      natter_core_send_text (core, to, natter_classic_format_peer (event->id, &event->public_endpoint));
-      priv = private_match (&event->public_endpoint, event->candidates, event->n_candidates,
-                            to, classic_private (recipient));
-      if (priv != NULL)
-        natter_core_send_text (core, to, natter_classic_format_private (event->id, priv));
-      break;
-    case NATTER_EVENT_LEAVE:
-      natter_core_send_text (core, to,
-                             natter_classic_format_unregistered (event->id, &event->public_endpoint));
-      break;
-    case NATTER_EVENT_TIMEOUT:
-      natter_core_send_text (core, to,
-                             natter_classic_format_offline (event->id, &event->public_endpoint));
-      break;
-    default:
-      break;
+      switch (event->kind)
+        {
+        case NATTER_EVENT_JOIN:
+        case NATTER_EVENT_MOVE:
+          *line = classic_line (event->id, " ", &event->public_endpoint, TRUE);
+          break;
+        case NATTER_EVENT_LEAVE:
+          *line = classic_line (event->id, " is unregistered ", &event->public_endpoint, TRUE);
+          break;
+        case NATTER_EVENT_TIMEOUT:
+          *line = classic_line (event->id, " is off-line ", &event->public_endpoint, TRUE);
+          break;
+        default:
+          return;
+        }
     }
+  natter_core_send (core, to, g_bytes_ref (*line));
+  if (event->kind == NATTER_EVENT_JOIN || event->kind == NATTER_EVENT_MOVE)
+    priv = private_match (&event->public_endpoint, event->candidates, event->n_candidates,
+                          to, classic_private (recipient));
+  if (priv != NULL)
+    natter_core_send (core, to, classic_line (event->id, "@private:", priv, FALSE));
 }
 
 /* Whether `from`'s address may be sent cost more datagrams now. */
@@ -208,16 +272,15 @@ natter_core_handle_classic (NatterCore           *core,
       entry = classic_sender (core, &msg, from);
       if (entry != NULL)
         {
-          g_autofree char *line = natter_classic_format_unregistered (entry->id, from);
+          GBytes *line = classic_line (entry->id, " is unregistered ", from, TRUE);
 
           natter_registry_remove (core->registry, entry, NATTER_EVENT_LEAVE);
 
           /* The assignment's client waits for its own "is unregistered"
            * line to wake its receive thread and exit; if the line beats
            * its own "stop" flag it waits again, so a second copy follows. */
-          natter_core_send (core, from, g_bytes_new (line, strlen (line)));
-          natter_core_send_later (core, from, g_bytes_new (line, strlen (line)), now_ms,
-                                  CLASSIC_EXIT_REPEAT_MS);
+          natter_core_send (core, from, g_bytes_ref (line));
+          natter_core_send_later (core, from, line, now_ms, CLASSIC_EXIT_REPEAT_MS);
         }
       break;
     default:

@@ -27,9 +27,6 @@ typedef struct
 void natter_core_send          (NatterCore           *core,
                                 const NatterEndpoint *to,
                                 GBytes               *data);
-void natter_core_send_text     (NatterCore           *core,
-                                const NatterEndpoint *to,
-                                char                 *text);
 /* Queues a datagram to go out delay_ms from now (a fixed delay, so the
  * queue stays in order). */
 void natter_core_send_later    (NatterCore           *core,
@@ -64,9 +61,25 @@ void natter_core_handle_classic (NatterCore          *core,
                                  gint64               now_ms);
 void natter_core_classic_list  (NatterCore           *core,
                                 NatterEntry          *newcomer);
+/* *line caches the event's line for the next recipient (NULL at first;
+ * the caller unrefs it). */
 void natter_core_classic_event (NatterCore           *core,
                                 NatterEntry          *recipient,
-                                const NatterRegEvent *event);
+                                const NatterRegEvent *event,
+                                GBytes              **line);
 void natter_core_log_event     (const NatterRegEvent *event);
+
+/* The largest ALIVE natter_core_write_alive() writes (an IPv6 endpoint). */
+#define NATTER_CORE_ALIVE_MAX 72
+gsize    natter_core_write_alive   (guint8               *out,
+                                    guint64               version,
+                                    const NatterEndpoint *ep);
+/* Answers a well-formed KEEPALIVE from a registered endpoint without the
+ * general parser; FALSE when it did nothing and that parser must decide. */
+gboolean natter_core_try_keepalive (NatterCore           *core,
+                                    const guint8         *data,
+                                    gsize                 len,
+                                    const NatterEndpoint *from,
+                                    gint64                now_ms);
 
 G_END_DECLS

@@ -103,16 +103,6 @@ natter_core_send_later (NatterCore           *core,
 }
 
 void
-natter_core_send_text (NatterCore           *core,
-                       const NatterEndpoint *to,
-                       char                 *text)
-{
-  gsize len = strlen (text);
-
-  natter_core_send (core, to, g_bytes_new_take (text, len));
-}
-
-void
 natter_core_send_bounded (NatterCore           *core,
                           const NatterEndpoint *to,
                           GBytes               *data,
@@ -270,6 +260,22 @@ register_budget (NatterCore           *core,
   return FALSE;
 }
 
+/* A native registration of exactly this: the ID as spelled, from this
+ * endpoint, with these candidates. */
+static gboolean
+is_same_session (const NatterEntry    *entry,
+                 const NatterMsg      *msg,
+                 const NatterEndpoint *from)
+{
+  if (entry->classic || !natter_endpoint_equal (&entry->public_endpoint, from) ||
+      strcmp (entry->id, msg->id) != 0 || entry->n_candidates != msg->n_candidates)
+    return FALSE;
+  for (guint i = 0; i < msg->n_candidates; i++)
+    if (!natter_endpoint_equal (&entry->candidates[i], &msg->candidates[i]))
+      return FALSE;
+  return TRUE;
+}
+
 static void
 handle_register (NatterCore           *core,
                  NatterMsg            *msg,
@@ -291,6 +297,17 @@ handle_register (NatterCore           *core,
     {
       natter_core_send_error (core, from, NATTER_ERR_RATE_LIMITED,
                               "Too many registrations from your address: try again in a few seconds");
+      return;
+    }
+  entry = natter_registry_lookup (core->registry, msg->id);
+  if (entry != NULL && is_same_session (entry, msg, from))
+    {
+      /* The same REGISTER again (its WELCOME was lost or is late): the
+       * same session once more, so that retries during a storm do not
+       * multiply the work with new tokens and events for everyone. */
+      natter_registry_touch (core->registry, entry, now_ms);
+      send_welcome (core, entry);
+      natter_core_send_list (core, entry);
       return;
     }
   status = natter_registry_register (core->registry, msg->id, from, msg->candidates,
@@ -379,19 +396,18 @@ handle_keepalive (NatterCore           *core,
                   const NatterEndpoint *from,
                   gint64                now_ms)
 {
-  GVariantBuilder b;
+  guint8 reply[NATTER_CORE_ALIVE_MAX];
 
   if (!natter_endpoint_equal (&entry->public_endpoint, from) &&
       !handle_move (core, entry, msg, len, from, now_ms))
     return;
   natter_registry_touch (core->registry, entry, now_ms);
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   /* what this client has been sent so far, not the registry's newest:
    * events still waiting in this batch are not a gap */
-  natter_wire_add_u64 (&b, "ver", entry->synced_version);
-  natter_wire_add_endpoint (&b, "ep", &entry->public_endpoint);
-  natter_core_send (core, from, natter_wire_encode (NATTER_MSG_ALIVE, g_variant_builder_end (&b)));
+  natter_core_send (core, from,
+                    g_bytes_new (reply, natter_core_write_alive (reply, entry->synced_version,
+                                                                 &entry->public_endpoint)));
 }
 
 static void
@@ -406,6 +422,8 @@ handle_native (NatterCore           *core,
   NatterEntry *entry;
 
   core->stats.native++;
+  if (natter_core_try_keepalive (core, data, len, from, now_ms))
+    return;
   if (!natter_msg_parse (&msg, data, len, &error))
     {
       if (g_error_matches (error, NATTER_WIRE_ERROR, NATTER_WIRE_ERROR_VERSION))

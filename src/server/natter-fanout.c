@@ -376,6 +376,7 @@ natter_core_flush (NatterCore *core)
   g_autoptr(GPtrArray) private_variants = NULL;
   g_autoptr(GArray) with_candidates = NULL;
   FanOut fan;
+  GBytes **lines;
   guint64 newest;
 
   if (events->len == 0)
@@ -413,7 +414,10 @@ natter_core_flush (NatterCore *core)
   fan_out_cut (&fan);
 
   newest = g_array_index (events, NatterRegEvent, events->len - 1).version;
-  for (GList *l = natter_registry_entries (core->registry); l != NULL; l = l->next)
+  lines = g_new0 (GBytes *, events->len);
+  /* newest deadline first: a newcomer, whose list just went out, hears
+   * the end of its registration before the others hear of it */
+  for (GList *l = natter_registry_entries_newest (core->registry); l != NULL; l = l->prev)
     {
       NatterEntry *recipient = l->data;
 
@@ -424,7 +428,7 @@ natter_core_flush (NatterCore *core)
               const NatterRegEvent *event = &g_array_index (events, NatterRegEvent, i);
 
               if (event->version > recipient->synced_version)
-                natter_core_classic_event (core, recipient, event);
+                natter_core_classic_event (core, recipient, event, &lines[i]);
             }
         }
       else
@@ -432,5 +436,8 @@ natter_core_flush (NatterCore *core)
       recipient->synced_version = MAX (recipient->synced_version, newest);
     }
 
+  for (guint i = 0; i < events->len; i++)
+    g_clear_pointer (&lines[i], g_bytes_unref);
+  g_free (lines);
   fan_out_clear (&fan);
 }

@@ -232,6 +232,13 @@ natter_registry_lookup (NatterRegistry *reg,
 }
 
 NatterEntry *
+natter_registry_lookup_key (NatterRegistry *reg,
+                            const char     *key)
+{
+  return g_hash_table_lookup (reg->by_key, key);
+}
+
+NatterEntry *
 natter_registry_lookup_endpoint (NatterRegistry       *reg,
                                  const NatterEndpoint *ep)
 {
@@ -349,6 +356,12 @@ GList *
 natter_registry_entries (NatterRegistry *reg)
 {
   return reg->deadlines.head;
+}
+
+GList *
+natter_registry_entries_newest (NatterRegistry *reg)
+{
+  return reg->deadlines.tail;
 }
 
 GArray *

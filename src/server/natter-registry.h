@@ -69,6 +69,9 @@ NatterRegStatus natter_registry_register      (NatterRegistry       *reg,
                                                NatterEntry         **out_entry);
 NatterEntry    *natter_registry_lookup        (NatterRegistry       *reg,
                                                const char           *id);
+/* By the ID's key (natter_id_key()), already computed. */
+NatterEntry    *natter_registry_lookup_key    (NatterRegistry       *reg,
+                                               const char           *key);
 NatterEntry    *natter_registry_lookup_endpoint (NatterRegistry     *reg,
                                                  const NatterEndpoint *ep);
 /* The entry for id when token is its session token, else NULL. */
@@ -94,6 +97,8 @@ guint           natter_registry_size          (NatterRegistry       *reg);
 gint64          natter_registry_timeout       (NatterRegistry       *reg);
 /* Registered entries, oldest deadline first. */
 GList          *natter_registry_entries       (NatterRegistry       *reg);
+/* The same, from the newest deadline (walk with ->prev). */
+GList          *natter_registry_entries_newest (NatterRegistry      *reg);
 /* Events since the last call, oldest first (NatterRegEvent, owned by the array). */
 GArray         *natter_registry_take_events   (NatterRegistry       *reg);
 gboolean        natter_registry_has_events    (NatterRegistry       *reg);

@@ -14,6 +14,8 @@
 #include "natter-wire.h"
 
 #define BATCH          64
+/* sendmmsg takes at most UIO_MAXIOV (1024) messages a call */
+#define SEND_BATCH     1024
 /* larger than any valid datagram, so oversized ones are seen as such */
 #define RECV_BUFFER    2048
 #define MAX_PER_WAKEUP 1024
@@ -38,6 +40,9 @@ struct _NatterServer
   guint       sent_since_trim;
   guint8      buffers[BATCH][RECV_BUFFER];
   struct sockaddr_in6 sources[BATCH];
+  struct mmsghdr send_messages[SEND_BATCH];
+  struct iovec send_vectors[SEND_BATCH];
+  struct sockaddr_in6 send_addresses[SEND_BATCH];
 };
 
 static gint64
@@ -117,10 +122,10 @@ send_pending (NatterServer *server)
 
   while (server->pending_head < server->pending->len)
     {
-      struct mmsghdr messages[BATCH];
-      struct iovec vectors[BATCH];
-      struct sockaddr_in6 addresses[BATCH];
-      guint n = MIN (BATCH, server->pending->len - server->pending_head);
+      struct mmsghdr *messages = server->send_messages;
+      struct iovec *vectors = server->send_vectors;
+      struct sockaddr_in6 *addresses = server->send_addresses;
+      guint n = MIN (SEND_BATCH, server->pending->len - server->pending_head);
       gint sent;
 
       for (guint i = 0; i < n; i++)
