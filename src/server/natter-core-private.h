@@ -44,6 +44,17 @@ void natter_core_send_error    (NatterCore           *core,
                                 const NatterEndpoint *to,
                                 NatterErrorCode       code,
                                 const char           *reason);
+
+/* natter-core-cookie.c: proving a source address without keeping state */
+gboolean natter_core_check_cookie (NatterCore           *core,
+                                   const guint8         *cookie,
+                                   gsize                 len,
+                                   const NatterEndpoint *from,
+                                   gint64                now_ms);
+void     natter_core_send_cookie  (NatterCore           *core,
+                                   const NatterEndpoint *to,
+                                   gint64                now_ms,
+                                   gsize                 request_len);
 void natter_core_handle_intro  (NatterCore           *core,
                                 NatterEntry          *entry,
                                 NatterMsg            *msg,
