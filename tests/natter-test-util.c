@@ -5,55 +5,15 @@
 #include <sys/prctl.h>
 #include <string.h>
 
+#include "natter-test-lines.h"
 #include "natter-test-util.h"
 
 struct _NatterTestServer
 {
-  GSubprocess *process;
-  GThread     *reader;
-  GMutex       lock;
-  GCond        changed;
-  GPtrArray   *lines;
-  gboolean     eof;
-  guint16      port;
+  GSubprocess     *process;
+  NatterTestLines *log;
+  guint16          port;
 };
-
-static gpointer
-read_lines (gpointer data)
-{
-  NatterTestServer *server = data;
-  g_autoptr(GDataInputStream) in =
-    g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
-
-  for (;;)
-    {
-      char *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, NULL);
-
-      g_mutex_lock (&server->lock);
-      if (line == NULL)
-        server->eof = TRUE;
-      else
-        {
-          if (g_getenv ("NATTER_TEST_SHOW_SERVER") != NULL)
-            g_printerr ("server: %s\n", line);
-          g_ptr_array_add (server->lines, line);
-        }
-      g_cond_broadcast (&server->changed);
-      g_mutex_unlock (&server->lock);
-      if (line == NULL)
-        return NULL;
-    }
-}
-
-static const char *
-find_line_locked (NatterTestServer *server,
-                  const char       *text)
-{
-  for (guint i = 0; i < server->lines->len; i++)
-    if (strstr (server->lines->pdata[i], text) != NULL)
-      return server->lines->pdata[i];
-  return NULL;
-}
 
 gboolean
 natter_test_wait_until (NatterTestCondition condition,
@@ -85,9 +45,9 @@ natter_test_server_start_on (guint16             port,
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *line = NULL;
   NatterTestServer *server = g_new0 (NatterTestServer, 1);
   const char *exe = g_getenv ("NATTER_SERVER");
-  const char *line;
 
   g_assert_nonnull (exe);
   g_ptr_array_add (argv, g_strdup (exe));
@@ -97,22 +57,18 @@ natter_test_server_start_on (guint16             port,
     g_ptr_array_add (argv, g_strdup (extra_args[i]));
   g_ptr_array_add (argv, NULL);
 
-  g_mutex_init (&server->lock);
-  g_cond_init (&server->changed);
-  server->lines = g_ptr_array_new_with_free_func (g_free);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
   /* a test that aborts must not leave its server running */
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
                                                   &error);
   g_assert_no_error (error);
-  server->reader = g_thread_new ("server-log", read_lines, server);
+  server->log = natter_test_lines_new (g_subprocess_get_stderr_pipe (server->process),
+                                       "NATTER_TEST_SHOW_SERVER", "server: ");
 
-  g_assert_true (natter_test_server_wait_line (server, "listening on UDP", 10000));
-  g_mutex_lock (&server->lock);
-  line = strstr (find_line_locked (server, "listening on UDP"), " port ");
-  server->port = (guint16) g_ascii_strtoull (line + 6, NULL, 10);
-  g_mutex_unlock (&server->lock);
+  line = natter_test_lines_find (server->log, "listening on UDP", 10000);
+  g_assert_nonnull (line);
+  server->port = (guint16) g_ascii_strtoull (strstr (line, " port ") + 6, NULL, 10);
   g_assert_cmpuint (server->port, >, 0);
   return server;
 }
@@ -134,27 +90,16 @@ natter_test_server_wait_line (NatterTestServer *server,
                               const char       *text,
                               guint             timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
-  gboolean found;
+  g_autofree char *line = natter_test_lines_find (server->log, text, timeout_ms);
 
-  g_mutex_lock (&server->lock);
-  while (!(found = find_line_locked (server, text) != NULL) && !server->eof)
-    if (!g_cond_wait_until (&server->changed, &server->lock, end))
-      break;
-  g_mutex_unlock (&server->lock);
-  return found;
+  return line != NULL;
 }
 
 gboolean
 natter_test_server_has_line (NatterTestServer *server,
                              const char       *text)
 {
-  gboolean found;
-
-  g_mutex_lock (&server->lock);
-  found = find_line_locked (server, text) != NULL;
-  g_mutex_unlock (&server->lock);
-  return found;
+  return natter_test_lines_count (server->log, text) > 0;
 }
 
 const char *
@@ -166,20 +111,28 @@ natter_test_server_pid (NatterTestServer *server)
 int
 natter_test_server_stop (NatterTestServer *server)
 {
-  gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-
   if (server->process == NULL)
     return -1;
   g_subprocess_send_signal (server->process, SIGTERM);
-  g_mutex_lock (&server->lock);
-  while (!server->eof)
-    if (!g_cond_wait_until (&server->changed, &server->lock, end))
-      break;
-  g_mutex_unlock (&server->lock);
+  natter_test_lines_wait_end (server->log, 10000);
   if (!g_subprocess_wait (server->process, NULL, NULL))
     return -1;
   return g_subprocess_get_if_exited (server->process)
            ? g_subprocess_get_exit_status (server->process) : -1;
+}
+
+/* Ends process (if it still runs) and what reads its output. */
+static void
+end_child (GSubprocess      **process,
+           NatterTestLines  **lines)
+{
+  if (*process != NULL)
+    {
+      g_subprocess_force_exit (*process);
+      g_subprocess_wait (*process, NULL, NULL);
+    }
+  g_clear_pointer (lines, natter_test_lines_free);
+  g_clear_object (process);
 }
 
 void
@@ -187,48 +140,16 @@ natter_test_server_free (NatterTestServer *server)
 {
   if (server == NULL)
     return;
-  if (server->process != NULL)
-    {
-      g_subprocess_force_exit (server->process);
-      g_subprocess_wait (server->process, NULL, NULL);
-    }
-  if (server->reader != NULL)
-    g_thread_join (server->reader);
-  g_clear_object (&server->process);
-  g_ptr_array_unref (server->lines);
-  g_mutex_clear (&server->lock);
-  g_cond_clear (&server->changed);
+  end_child (&server->process, &server->log);
   g_free (server);
 }
 
 struct _NatterTestCli
 {
-  NatterTestServer  output;   /* the same line collector as the server's log */
-  GOutputStream    *input;
+  GSubprocess     *process;
+  NatterTestLines *output;
+  GOutputStream   *input;
 };
-
-static gpointer
-read_stdout (gpointer data)
-{
-  NatterTestServer *collector = data;
-  g_autoptr(GDataInputStream) in =
-    g_data_input_stream_new (g_subprocess_get_stdout_pipe (collector->process));
-
-  for (;;)
-    {
-      char *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, NULL);
-
-      g_mutex_lock (&collector->lock);
-      if (line == NULL)
-        collector->eof = TRUE;
-      else
-        g_ptr_array_add (collector->lines, line);
-      g_cond_broadcast (&collector->changed);
-      g_mutex_unlock (&collector->lock);
-      if (line == NULL)
-        return NULL;
-    }
-}
 
 NatterTestCli *
 natter_test_cli_start (guint16     server_port,
@@ -247,17 +168,14 @@ natter_test_cli_start (guint16     server_port,
   g_assert_nonnull (server_exe);
   server_dir = g_path_get_dirname (server_exe);
   exe = g_build_filename (server_dir, "..", "cli", "natter-cli", NULL);
-  g_mutex_init (&cli->output.lock);
-  g_cond_init (&cli->output.changed);
-  cli->output.lines = g_ptr_array_new_with_free_func (g_free);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  cli->output.process = g_subprocess_launcher_spawn (launcher, &error, exe, server_arg, id_arg,
-                                                     "--port=0", NULL);
+  cli->process = g_subprocess_launcher_spawn (launcher, &error, exe, server_arg, id_arg,
+                                              "--port=0", NULL);
   g_assert_no_error (error);
-  cli->input = g_object_ref (g_subprocess_get_stdin_pipe (cli->output.process));
-  cli->output.reader = g_thread_new ("cli-output", read_stdout, &cli->output);
+  cli->input = g_object_ref (g_subprocess_get_stdin_pipe (cli->process));
+  cli->output = natter_test_lines_new (g_subprocess_get_stdout_pipe (cli->process), NULL, NULL);
   return cli;
 }
 
@@ -277,7 +195,7 @@ gboolean
 natter_test_cli_has_line (NatterTestCli *cli,
                           const char    *text)
 {
-  return natter_test_server_has_line (&cli->output, text);
+  return natter_test_lines_count (cli->output, text) > 0;
 }
 
 void
@@ -287,17 +205,7 @@ natter_test_cli_free (NatterTestCli *cli)
     return;
   g_output_stream_close (cli->input, NULL, NULL);
   g_clear_object (&cli->input);
-  if (cli->output.process != NULL)
-    {
-      g_subprocess_force_exit (cli->output.process);
-      g_subprocess_wait (cli->output.process, NULL, NULL);
-    }
-  if (cli->output.reader != NULL)
-    g_thread_join (cli->output.reader);
-  g_clear_object (&cli->output.process);
-  g_ptr_array_unref (cli->output.lines);
-  g_mutex_clear (&cli->output.lock);
-  g_cond_clear (&cli->output.changed);
+  end_child (&cli->process, &cli->output);
   g_free (cli);
 }
 

@@ -12,45 +12,15 @@
 #include <unistd.h>
 
 #include "bench-common.h"
+#include "natter-test-lines.h"
 
 struct _BenchProcess
 {
-  GSubprocess *process;
-  GThread     *reader;
-  GMutex       lock;
-  GCond        changed;
-  GPtrArray   *lines;
-  gboolean     eof;
-  guint16      port;
-  int          cpu;
+  GSubprocess     *process;
+  NatterTestLines *log;
+  guint16          port;
+  int              cpu;
 };
-
-static gpointer
-read_lines (gpointer data)
-{
-  BenchProcess *proc = data;
-  g_autoptr(GDataInputStream) in =
-    g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc->process));
-
-  for (;;)
-    {
-      char *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, NULL);
-
-      g_mutex_lock (&proc->lock);
-      if (line == NULL)
-        proc->eof = TRUE;
-      else
-        {
-          if (g_getenv ("NATTER_BENCH_SHOW_SERVER") != NULL)
-            g_printerr ("server: %s\n", line);
-          g_ptr_array_add (proc->lines, line);
-        }
-      g_cond_broadcast (&proc->changed);
-      g_mutex_unlock (&proc->lock);
-      if (line == NULL)
-        return NULL;
-    }
-}
 
 static void
 child_setup (gpointer data)
@@ -68,16 +38,6 @@ child_setup (gpointer data)
     }
 }
 
-static const char *
-find_line_locked (BenchProcess *proc,
-                  const char   *text)
-{
-  for (guint i = 0; i < proc->lines->len; i++)
-    if (strstr (proc->lines->pdata[i], text) != NULL)
-      return proc->lines->pdata[i];
-  return NULL;
-}
-
 BenchProcess *
 bench_process_start (const char * const *argv,
                      int                 cpu,
@@ -86,12 +46,8 @@ bench_process_start (const char * const *argv,
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(BenchProcess) proc = g_new0 (BenchProcess, 1);
-  gint64 end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
-  const char *line = NULL;
+  g_autofree char *line = NULL;
 
-  g_mutex_init (&proc->lock);
-  g_cond_init (&proc->changed);
-  proc->lines = g_ptr_array_new_with_free_func (g_free);
   proc->cpu = cpu;
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -100,18 +56,15 @@ bench_process_start (const char * const *argv,
   proc->process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (proc->process == NULL)
     return NULL;
-  proc->reader = g_thread_new ("bench-stderr", read_lines, proc);
+  proc->log = natter_test_lines_new (g_subprocess_get_stderr_pipe (proc->process),
+                                     "NATTER_BENCH_SHOW_SERVER", "server: ");
   if (port_marker == NULL)
     return g_steal_pointer (&proc);
 
-  g_mutex_lock (&proc->lock);
-  while ((line = find_line_locked (proc, port_marker)) == NULL && !proc->eof)
-    if (!g_cond_wait_until (&proc->changed, &proc->lock, end))
-      break;
+  line = natter_test_lines_find (proc->log, port_marker, 20000);
   if (line != NULL)
     proc->port = (guint16) g_ascii_strtoull (strstr (line, port_marker) + strlen (port_marker),
                                              NULL, 10);
-  g_mutex_unlock (&proc->lock);
   if (proc->port == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s did not report its port", argv[0]);
@@ -144,44 +97,24 @@ guint
 bench_process_count_lines (BenchProcess *proc,
                            const char   *text)
 {
-  guint n = 0;
-
-  g_mutex_lock (&proc->lock);
-  for (guint i = 0; i < proc->lines->len; i++)
-    if (strstr (proc->lines->pdata[i], text) != NULL)
-      n++;
-  g_mutex_unlock (&proc->lock);
-  return n;
+  return natter_test_lines_count (proc->log, text);
 }
 
 char *
 bench_process_tail (BenchProcess *proc,
                     guint         n)
 {
-  GString *out = g_string_new (NULL);
-
-  g_mutex_lock (&proc->lock);
-  for (guint i = proc->lines->len > n ? proc->lines->len - n : 0; i < proc->lines->len; i++)
-    g_string_append_printf (out, "%s\n", (const char *) proc->lines->pdata[i]);
-  g_mutex_unlock (&proc->lock);
-  return g_string_free (out, FALSE);
+  return natter_test_lines_tail (proc->log, n);
 }
 
 void
 bench_process_stop (BenchProcess *proc,
                     guint         timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
-
   if (proc == NULL || !bench_process_running (proc))
     return;
   g_subprocess_send_signal (proc->process, SIGTERM);
-  g_mutex_lock (&proc->lock);
-  while (!proc->eof)
-    if (!g_cond_wait_until (&proc->changed, &proc->lock, end))
-      break;
-  g_mutex_unlock (&proc->lock);
-  if (bench_process_running (proc) && g_get_monotonic_time () >= end)
+  if (!natter_test_lines_wait_end (proc->log, timeout_ms) && bench_process_running (proc))
     g_subprocess_force_exit (proc->process);
   g_subprocess_wait (proc->process, NULL, NULL);
 }
@@ -196,12 +129,8 @@ bench_process_free (BenchProcess *proc)
       g_subprocess_force_exit (proc->process);
       g_subprocess_wait (proc->process, NULL, NULL);
     }
-  if (proc->reader != NULL)
-    g_thread_join (proc->reader);
+  g_clear_pointer (&proc->log, natter_test_lines_free);
   g_clear_object (&proc->process);
-  g_ptr_array_unref (proc->lines);
-  g_mutex_clear (&proc->lock);
-  g_cond_clear (&proc->changed);
   g_free (proc);
 }
 
