@@ -1444,6 +1444,105 @@ test_resync (void)
   g_assert_true (g_hash_table_contains (peers, "carol"));
 }
 
+/* Lists written a round at a time, as the socket loop paces them: the
+ * WELCOME goes out at once, the client gets no EVENTS until its list, and
+ * the list, written later, holds what changed meanwhile. */
+static void
+test_paced_lists (void)
+{
+  g_autoptr(NatterCore) core = core_new ();
+  Client alice = client ("alice", "198.18.0.1:4000");
+  Client bob = client ("bob", "198.18.0.2:4000");
+  Client carol = client ("carol", "198.18.0.3:4000");
+  guint8 cookie[NATTER_WIRE_COOKIE_MAX];
+  gsize cookie_len;
+  g_autoptr(GBytes) req = NULL;
+  g_autoptr(GArray) out = NULL;
+  g_autoptr(GArray) events = NULL;
+  g_autoptr(GHashTable) peers = NULL;
+  g_auto(NatterMsg) welcome = { 0 };
+  guint64 version = 0;
+
+  join (core, &alice, NULL, 0, NOW);
+  join (core, &carol, NULL, 0, NOW);
+  flush_and_drop (core);
+  fetch_cookie (core, bob.id, &bob.ep, NOW, cookie, &cookie_len);
+  req = register_request (bob.id, cookie, cookie_len, NULL, 0, PAD);
+  handle (core, req, &bob.ep, NOW);
+  g_assert_true (natter_core_lists_waiting (core));
+  g_assert_true (natter_core_has_output (core));
+
+  /* the replies alone: bob's WELCOME, no LIST yet */
+  out = natter_core_take_replies (core);
+  expect_only (out, &bob.ep, NATTER_MSG_WELCOME, &welcome);
+  memcpy (bob.token, welcome.token, NATTER_WIRE_TOKEN_SIZE);
+  g_clear_pointer (&out, g_array_unref);
+
+  /* asking again while waiting puts nobody in line twice */
+  request (core, &bob, NATTER_MSG_RESYNC, NULL, NULL, 0, NOW);
+  g_clear_pointer (&out, g_array_unref);
+  out = natter_core_take_replies (core);
+  g_assert_cmpuint (count_to (out, &bob.ep), ==, 0);
+  g_clear_pointer (&out, g_array_unref);
+
+  /* carol leaves; the flush tells alice of bob and carol, bob nothing */
+  request (core, &carol, NATTER_MSG_BYE, NULL, NULL, 0, NOW);
+  natter_core_flush (core);
+  out = natter_core_take_replies (core);
+  events = collect_events (out, &alice.ep);
+  g_assert_cmpuint (events->len, ==, 2);
+  g_assert_cmpuint (count_to (out, &bob.ep), ==, 0);
+  g_clear_pointer (&out, g_array_unref);
+
+  /* bob's list, written now, is at the version of carol's leaving */
+  g_assert_false (natter_core_write_lists (core, 1));
+  g_assert_false (natter_core_lists_waiting (core));
+  out = natter_core_take_replies (core);
+  g_assert_cmpuint (count_to (out, &bob.ep), ==, out->len);
+  peers = collect_list (out, &bob.ep, &version);
+  g_assert_cmpuint (version, ==, natter_registry_version (registry (core)));
+  g_assert_cmpuint (version, >, welcome.version);
+  g_assert_cmpuint (g_hash_table_size (peers), ==, 2);
+  g_assert_true (g_hash_table_contains (peers, "alice"));
+  g_assert_true (g_hash_table_contains (peers, "bob"));
+  g_clear_pointer (&out, g_array_unref);
+
+  /* once written, the list is not written again */
+  g_assert_false (natter_core_write_lists (core, G_MAXUINT));
+  expect_nothing (core);
+}
+
+/* A list is written whole, however small the round: one list per round
+ * when each is bigger than the round, and the rest waits. */
+static void
+test_paced_lists_rounds (void)
+{
+  g_autoptr(NatterCore) core = core_new ();
+  Client alice = client ("alice", "198.18.0.1:4000");
+  Client bob = client ("bob", "198.18.0.2:4000");
+  g_autoptr(GArray) out = NULL;
+
+  join (core, &alice, NULL, 0, NOW);
+  join (core, &bob, NULL, 0, NOW);
+  flush_and_drop (core);
+  request (core, &alice, NATTER_MSG_RESYNC, NULL, NULL, 0, NOW);
+  request (core, &bob, NATTER_MSG_RESYNC, NULL, NULL, 0, NOW);
+  g_clear_pointer (&out, g_array_unref);
+  out = natter_core_take_replies (core);
+  g_assert_cmpuint (out->len, ==, 0);
+  g_clear_pointer (&out, g_array_unref);
+
+  g_assert_true (natter_core_write_lists (core, 1));
+  out = natter_core_take_replies (core);
+  g_assert_cmpuint (out->len, >, 0);
+  g_assert_cmpuint (count_to (out, &alice.ep), ==, out->len);
+  g_clear_pointer (&out, g_array_unref);
+  g_assert_false (natter_core_write_lists (core, 1));
+  out = natter_core_take_replies (core);
+  g_assert_cmpuint (out->len, >, 0);
+  g_assert_cmpuint (count_to (out, &bob.ep), ==, out->len);
+}
+
 /* Introductions and relay */
 
 static void
@@ -2976,6 +3075,8 @@ main (int   argc,
   g_test_add_func ("/core/session/bye", test_bye);
   g_test_add_func ("/core/session/timeout", test_timeout);
   g_test_add_func ("/core/session/resync", test_resync);
+  g_test_add_func ("/core/session/paced-lists", test_paced_lists);
+  g_test_add_func ("/core/session/paced-lists-rounds", test_paced_lists_rounds);
   g_test_add_func ("/core/intro", test_intro);
   g_test_add_func ("/core/intro-rate-limit", test_request_rate_limit);
   g_test_add_func ("/core/relay/forward", test_relay);

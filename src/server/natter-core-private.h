@@ -14,6 +14,7 @@ struct _NatterCore
   NatterCoreStats  stats;
   guint8           secret[32];
   GQueue           later;   /* NatterDelayed, in order of due time */
+  GQueue           lists_wanted;  /* keys (char *) of entries waiting for a LIST */
   GHashTable      *classic_sources;  /* address (port 0) -> NatterBucket */
   NatterSourceLimit *register_sources;  /* native registrations per address */
 };
@@ -63,7 +64,14 @@ void natter_core_handle_relay  (NatterCore           *core,
                                 NatterEntry          *entry,
                                 NatterMsg            *msg,
                                 gint64                now_ms);
+/* Writes the whole list for the recipient into the outbox at once. */
 void natter_core_send_list     (NatterCore           *core,
+                                NatterEntry          *recipient);
+/* Puts a native client in line for a LIST: lists are written when the
+ * socket loop has room for them (natter_core_write_lists()), so that a
+ * registration storm is answered at once and its lists follow as fast as
+ * they can be sent, each one as new as it can be. */
+void natter_core_want_list     (NatterCore           *core,
                                 NatterEntry          *recipient);
 void natter_core_handle_classic (NatterCore          *core,
                                  const guint8        *data,

@@ -61,6 +61,7 @@ natter_core_free (NatterCore *core)
   if (core == NULL)
     return;
   g_queue_clear_full (&core->later, delayed_free);
+  g_queue_clear_full (&core->lists_wanted, g_free);
   g_hash_table_unref (core->classic_sources);
   natter_source_limit_free (core->register_sources);
   natter_registry_free (core->registry);
@@ -231,7 +232,7 @@ handle_register (NatterCore           *core,
        * multiply the work with new tokens and events for everyone. */
       natter_registry_touch (core->registry, entry, now_ms);
       send_welcome (core, entry);
-      natter_core_send_list (core, entry);
+      natter_core_want_list (core, entry);
       return;
     }
   status = natter_registry_register (core->registry, msg->id, from, msg->candidates,
@@ -262,7 +263,7 @@ handle_register (NatterCore           *core,
   if (entry->request_bucket.tokens < 0)
     natter_bucket_init (&entry->request_bucket, NATTER_REQUEST_BURST, now_ms);
   send_welcome (core, entry);
-  natter_core_send_list (core, entry);
+  natter_core_want_list (core, entry);
 }
 
 static NatterEntry *
@@ -393,7 +394,7 @@ handle_native (NatterCore           *core,
     case NATTER_MSG_RESYNC:
       if (natter_bucket_take (&entry->request_bucket, now_ms, NATTER_REQUEST_RATE,
                               NATTER_REQUEST_BURST, 1))
-        natter_core_send_list (core, entry);
+        natter_core_want_list (core, entry);
       else
         core->stats.rate_limited++;
       break;
@@ -505,6 +506,13 @@ natter_core_shutdown (NatterCore *core)
 GArray *
 natter_core_take_outbox (NatterCore *core)
 {
+  natter_core_write_lists (core, G_MAXUINT);
+  return natter_core_take_replies (core);
+}
+
+GArray *
+natter_core_take_replies (NatterCore *core)
+{
   GArray *taken = core->outbox;
 
   core->outbox = g_array_new (FALSE, TRUE, sizeof (NatterOutgoing));
@@ -515,7 +523,8 @@ natter_core_take_outbox (NatterCore *core)
 gboolean
 natter_core_has_output (NatterCore *core)
 {
-  return core->outbox->len > 0 || natter_registry_has_events (core->registry);
+  return core->outbox->len > 0 || natter_registry_has_events (core->registry) ||
+         natter_core_lists_waiting (core);
 }
 
 gint64

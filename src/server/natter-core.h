@@ -79,8 +79,18 @@ void                   natter_core_expire         (NatterCore           *core,
 void                   natter_core_flush          (NatterCore           *core);
 /* Tells every native client that the server is going away. */
 void                   natter_core_shutdown       (NatterCore           *core);
-/* Datagrams to send, oldest first; the caller takes them (NatterOutgoing). */
+/* Writes the lists that clients are waiting for into the outbox, a whole
+ * list at a time, until at least max_datagrams were written; TRUE when
+ * some are still waiting. */
+gboolean               natter_core_write_lists    (NatterCore           *core,
+                                                   guint                 max_datagrams);
+gboolean               natter_core_lists_waiting  (NatterCore           *core);
+/* Datagrams to send, oldest first, once every waiting list was written;
+ * the caller takes them (NatterOutgoing). */
 GArray                *natter_core_take_outbox    (NatterCore           *core);
+/* The same without writing the waiting lists, for a caller that paces
+ * them with natter_core_write_lists(). */
+GArray                *natter_core_take_replies   (NatterCore           *core);
 gboolean               natter_core_has_output     (NatterCore           *core);
 gint64                 natter_core_next_deadline  (NatterCore           *core);
 NatterRegistry        *natter_core_get_registry   (NatterCore           *core);

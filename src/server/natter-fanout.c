@@ -189,6 +189,42 @@ natter_core_send_list (NatterCore  *core,
   recipient->synced_version = version;
 }
 
+void
+natter_core_want_list (NatterCore  *core,
+                       NatterEntry *recipient)
+{
+  if (recipient->list_wanted)
+    return;
+  recipient->list_wanted = TRUE;
+  g_queue_push_tail (&core->lists_wanted, g_strdup (recipient->key));
+}
+
+gboolean
+natter_core_lists_waiting (NatterCore *core)
+{
+  return !g_queue_is_empty (&core->lists_wanted);
+}
+
+gboolean
+natter_core_write_lists (NatterCore *core,
+                         guint       max_datagrams)
+{
+  guint start = core->outbox->len;
+
+  while (core->outbox->len - start < max_datagrams && !g_queue_is_empty (&core->lists_wanted))
+    {
+      g_autofree char *key = g_queue_pop_head (&core->lists_wanted);
+      NatterEntry *entry = natter_registry_lookup_key (core->registry, key);
+
+      /* gone since, or registered anew and in line again */
+      if (entry == NULL || !entry->list_wanted || entry->classic)
+        continue;
+      entry->list_wanted = FALSE;
+      natter_core_send_list (core, entry);
+    }
+  return natter_core_lists_waiting (core);
+}
+
 static GPtrArray *
 encode_events (GPtrArray *values)
 {
@@ -421,6 +457,9 @@ natter_core_flush (NatterCore *core)
     {
       NatterEntry *recipient = l->data;
 
+      /* its list, written later, will hold these changes */
+      if (recipient->list_wanted)
+        continue;
       if (recipient->classic)
         {
           for (guint i = 0; i < events->len; i++)

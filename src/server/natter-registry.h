@@ -24,6 +24,8 @@ typedef struct
   NatterEndpoint *candidates;
   guint8          n_candidates;
   guint           classic : 1;
+  /* waiting for a LIST: it gets no EVENTS until its list is written */
+  guint           list_wanted : 1;
   guint8          token[NATTER_WIRE_TOKEN_SIZE];
   gint64          deadline_ms;
   /* the list version this client has been sent up to */

@@ -22,8 +22,12 @@
 #define SOCKET_BUFFER  (4 * 1024 * 1024)
 /* beyond this many queued datagrams the newest are dropped, not the server */
 #define OUTBOX_LIMIT   (256 * 1024)
-/* after sending this many datagrams, an empty queue gives memory back */
+/* after sending this many datagrams, a quiet moment gives memory back */
 #define TRIM_AFTER     (64 * 1024)
+#define TRIM_QUIET_MS  500
+/* the lists written between two reads of the socket (whole lists: a
+ * snapshot cannot be cut), so that registrations keep being answered */
+#define LIST_ROUND     1024
 
 struct _NatterServer
 {
@@ -35,6 +39,8 @@ struct _NatterServer
   GSource    *read_source;
   GSource    *write_source;
   GSource    *deadline_source;
+  GSource    *list_source;
+  GSource    *trim_source;
   GArray     *pending;      /* NatterOutgoing not yet sent */
   guint       pending_head;
   guint       sent_since_trim;
@@ -53,6 +59,7 @@ now_ms (void)
 
 static void arm_deadline (NatterServer *server);
 static void flush_output (NatterServer *server);
+static void schedule_lists (NatterServer *server);
 
 static gboolean
 on_writable (GSocket      *socket,
@@ -63,6 +70,7 @@ on_writable (GSocket      *socket,
 
   g_clear_pointer (&server->write_source, g_source_destroy);
   flush_output (server);
+  schedule_lists (server);
   return G_SOURCE_REMOVE;
 }
 
@@ -171,22 +179,32 @@ send_pending (NatterServer *server)
     }
   g_array_set_size (server->pending, 0);
   server->pending_head = 0;
-#ifdef __GLIBC__
   /* A registration storm leaves the heap full of freed datagrams that
-   * malloc keeps; once it has passed, the memory goes back to the system. */
+   * malloc keeps; once it has passed, the memory goes back to the system
+   * (not while it lasts: giving pages back costs more than the sending). */
   if (server->sent_since_trim >= TRIM_AFTER)
-    {
-      malloc_trim (0);
-      server->sent_since_trim = 0;
-    }
+    g_source_set_ready_time (server->trim_source,
+                             g_get_monotonic_time () + TRIM_QUIET_MS * 1000);
+}
+
+static gboolean
+on_quiet (gpointer user_data)
+{
+  NatterServer *server = user_data;
+
+  g_source_set_ready_time (server->trim_source, -1);
+#ifdef __GLIBC__
+  malloc_trim (0);
 #endif
+  server->sent_since_trim = 0;
+  return G_SOURCE_CONTINUE;
 }
 
 /* Moves what the core has written to the send queue and sends it. */
 static void
 queue_output (NatterServer *server)
 {
-  g_autoptr(GArray) out = natter_core_take_outbox (server->core);
+  g_autoptr(GArray) out = natter_core_take_replies (server->core);
 
   if (out->len > 0)
     {
@@ -212,6 +230,40 @@ flush_output (NatterServer *server)
 {
   natter_core_flush (server->core);
   queue_output (server);
+}
+
+static gboolean
+on_lists (gpointer user_data)
+{
+  NatterServer *server = user_data;
+
+  if (server->write_source == NULL)
+    {
+      natter_core_write_lists (server->core, LIST_ROUND);
+      queue_output (server);
+    }
+  /* while the socket is full, on_writable schedules the rest */
+  if (server->write_source != NULL || !natter_core_lists_waiting (server->core))
+    {
+      server->list_source = NULL;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Lists go out a round at a time, between reads of the socket (same
+ * priority, so neither starves the other). */
+static void
+schedule_lists (NatterServer *server)
+{
+  if (server->list_source != NULL || server->write_source != NULL ||
+      !natter_core_lists_waiting (server->core))
+    return;
+  server->list_source = g_idle_source_new ();
+  g_source_set_priority (server->list_source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (server->list_source, on_lists, server, NULL);
+  g_source_attach (server->list_source, NULL);
+  g_source_unref (server->list_source);
 }
 
 static gboolean
@@ -267,6 +319,7 @@ on_readable (GSocket      *socket,
     }
 
   flush_output (server);
+  schedule_lists (server);
   arm_deadline (server);
   return G_SOURCE_CONTINUE;
 }
@@ -393,6 +446,10 @@ natter_server_new (const NatterCoreConfig *config,
   g_source_set_callback (server->deadline_source, on_deadline, server, NULL);
   g_source_set_ready_time (server->deadline_source, -1);
   g_source_attach (server->deadline_source, NULL);
+  server->trim_source = g_source_new (&deadline_funcs, sizeof (GSource));
+  g_source_set_callback (server->trim_source, on_quiet, server, NULL);
+  g_source_set_ready_time (server->trim_source, -1);
+  g_source_attach (server->trim_source, NULL);
 
   return g_steal_pointer (&server);
 }
@@ -412,6 +469,13 @@ natter_server_free (NatterServer *server)
       g_source_destroy (server->deadline_source);
       g_source_unref (server->deadline_source);
     }
+  if (server->trim_source != NULL)
+    {
+      g_source_destroy (server->trim_source);
+      g_source_unref (server->trim_source);
+    }
+  if (server->list_source != NULL)
+    g_source_destroy (server->list_source);
   if (server->write_source != NULL)
     g_source_destroy (server->write_source);
   g_clear_pointer (&server->pending, g_array_unref);
