@@ -97,7 +97,8 @@ storm_once (const BenchOptions *opts,
            "server CPU %.2f s, bench CPU %.2f s; REGISTER retries %" G_GUINT64_FORMAT
            ", RESYNCs %" G_GUINT64_FORMAT ", wrong entries %" G_GUINT64_FORMAT
            ", errors %" G_GUINT64_FORMAT ", datagrams received %" G_GUINT64_FORMAT
-           " (%" G_GUINT64_FORMAT " LIST/EVENTS checked by natter_msg_parse, %" G_GUINT64_FORMAT
+           " (LIST %" G_GUINT64_FORMAT ", EVENTS %" G_GUINT64_FORMAT ", WELCOME %" G_GUINT64_FORMAT
+           ", COOKIE %" G_GUINT64_FORMAT "; %" G_GUINT64_FORMAT " LIST/EVENTS checked by natter_msg_parse, %" G_GUINT64_FORMAT
            " rejected, %" G_GUINT64_FORMAT " unreadable)"
            ", kernel drops %" G_GUINT64_FORMAT "; server RSS %" G_GINT64_FORMAT
            " KiB -> %" G_GINT64_FORMAT " KiB (%.0f bytes per client)%s\n",
@@ -105,7 +106,8 @@ storm_once (const BenchOptions *opts,
            (last - first) / 1e6, (swarm->last_welcome_us - first) / 1e6,
            result->converge_s, result->after_sent_s, result->server_cpu_s, result->bench_cpu_s,
            swarm->register_retries, swarm->resyncs, swarm->bad_entries, swarm->errors,
-           swarm->received, swarm->validated, swarm->invalid, swarm->unparsed,
+           swarm->received, swarm->received_lists, swarm->received_events,
+           swarm->received_welcomes, swarm->received_cookies, swarm->validated, swarm->invalid, swarm->unparsed,
            bench_udp_rcvbuf_errors () - drops0,
            result->rss0_kib, result->rss1_kib, result->rss_per_client,
            result->ok ? "" : " FAILED");

@@ -330,6 +330,10 @@ handle_datagram (Swarm        *swarm,
           swarm->unparsed++;
           return;
         }
+      if (data[5] == NATTER_MSG_LIST)
+        swarm->received_lists++;
+      else
+        swarm->received_events++;
       if (!c->registered || !swarm->track_lists)
         return;
       if (data[5] == NATTER_MSG_LIST)
@@ -346,10 +350,12 @@ handle_datagram (Swarm        *swarm,
   switch (msg.type)
     {
     case NATTER_MSG_COOKIE:
+      swarm->received_cookies++;
       if (c->registering)
         swarm_send_register (swarm, c, msg.cookie, msg.cookie_len);
       break;
     case NATTER_MSG_WELCOME:
+      swarm->received_welcomes++;
       {
         g_autofree char *id = swarm_client_id (swarm, c - swarm->clients);
 

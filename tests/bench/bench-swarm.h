@@ -67,6 +67,10 @@ typedef struct
   gint64              last_welcome_us;
   /* counters */
   guint64             received;
+  guint64             received_lists;    /* LIST datagrams */
+  guint64             received_events;   /* EVENTS datagrams */
+  guint64             received_welcomes;
+  guint64             received_cookies;
   guint64             register_retries;
   guint64             resyncs;
   guint64             bad_entries;
