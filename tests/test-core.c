@@ -1543,6 +1543,69 @@ test_paced_lists_rounds (void)
   g_assert_cmpuint (count_to (out, &bob.ep), ==, out->len);
 }
 
+/* Every LIST part is the very bytes natter_wire_encode() makes of the
+ * dictionary built from what it holds: lists of 1 to 700 peers (parts
+ * from a few bytes, with one-byte framing, to full ones), IDs of every
+ * length, some peers behind the recipient's address with candidates. */
+static void
+test_list_bytes (void)
+{
+  static const guint sizes[] = { 1, 2, 3, 7, 40, 41, 700 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr(NatterCore) core = core_new ();
+      Client first = { 0 };
+      g_autoptr(GArray) out = NULL;
+      guint lists = 0;
+
+      for (guint i = 0; i < sizes[s]; i++)
+        {
+          g_autofree char *addr = g_strdup_printf ("198.18.%u.%u:%u", i % 3 == 0 ? 0 : 1 + i / 250,
+                                                   i % 250, 4000 + i);
+          g_autofree char *id = g_strdup_printf ("%.*s%u", (int) (i % 24), "peer-with-a-long-name-xyz", i);
+          Client c = client (g_intern_string (id), addr);
+          NatterEndpoint cand = ep ("10.0.0.7:5000");
+
+          join (core, &c, i % 3 == 0 ? &cand : NULL, i % 3 == 0 ? 1 : 0, NOW);
+          if (i == 0)
+            first = c;
+        }
+      flush_and_drop (core);
+      request (core, &first, NATTER_MSG_RESYNC, NULL, NULL, 0, NOW);
+      out = take (core);
+      g_assert_cmpuint (out->len, >, 0);
+      for (guint i = 0; i < out->len; i++)
+        {
+          GBytes *got = g_array_index (out, NatterOutgoing, i).data;
+          g_auto(NatterMsg) msg = { 0 };
+          g_autoptr(GBytes) want = NULL;
+          GVariantBuilder b, peers;
+
+          parse_ok (got, &msg);
+          g_assert_cmpint (msg.type, ==, NATTER_MSG_LIST);
+          g_assert_cmpuint (msg.part, ==, i);
+          g_assert_cmpuint (msg.parts, ==, out->len);
+          g_variant_builder_init (&peers, G_VARIANT_TYPE ("a" NATTER_WIRE_TYPE_PEER));
+          for (guint j = 0; j < msg.peers->len; j++)
+            g_variant_builder_add_value (&peers, natter_wire_peer_variant (
+                &g_array_index (msg.peers, NatterPeerInfo, j)));
+          g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+          natter_wire_add_u64 (&b, "ver", msg.version);
+          g_variant_builder_add (&b, "{sv}", "part", g_variant_new_uint16 (msg.part));
+          g_variant_builder_add (&b, "{sv}", "parts", g_variant_new_uint16 (msg.parts));
+          g_variant_builder_add (&b, "{sv}", "peers", g_variant_builder_end (&peers));
+          want = natter_wire_encode (NATTER_MSG_LIST, g_variant_builder_end (&b));
+          g_assert_nonnull (want);
+          g_assert_true (g_bytes_equal (got, want));
+          lists++;
+        }
+      /* more than one part only where a part was full */
+      g_assert_cmpuint (lists, ==, sizes[s] < 40 ? 1 : lists);
+      g_assert_cmpuint (lists, >, sizes[s] == 700 ? 10 : 0);
+    }
+}
+
 /* Introductions and relay */
 
 static void
@@ -3077,6 +3140,7 @@ main (int   argc,
   g_test_add_func ("/core/session/resync", test_resync);
   g_test_add_func ("/core/session/paced-lists", test_paced_lists);
   g_test_add_func ("/core/session/paced-lists-rounds", test_paced_lists_rounds);
+  g_test_add_func ("/core/list/bytes", test_list_bytes);
   g_test_add_func ("/core/intro", test_intro);
   g_test_add_func ("/core/intro-rate-limit", test_request_rate_limit);
   g_test_add_func ("/core/relay/forward", test_relay);

@@ -15,6 +15,7 @@ struct _NatterCore
   guint8           secret[32];
   GQueue           later;   /* NatterDelayed, in order of due time */
   GQueue           lists_wanted;  /* keys (char *) of entries waiting for a LIST */
+  GArray          *list_records;  /* reused by natter_core_send_list() */
   GHashTable      *classic_sources;  /* address (port 0) -> NatterBucket */
   NatterSourceLimit *register_sources;  /* native registrations per address */
 };

@@ -62,6 +62,7 @@ natter_core_free (NatterCore *core)
     return;
   g_queue_clear_full (&core->later, delayed_free);
   g_queue_clear_full (&core->lists_wanted, g_free);
+  g_clear_pointer (&core->list_records, g_array_unref);
   g_hash_table_unref (core->classic_sources);
   natter_source_limit_free (core->register_sources);
   natter_registry_free (core->registry);

@@ -123,6 +123,15 @@ endpoint_from_native (NatterEndpoint            *ep,
   return FALSE;
 }
 
+static GArray *
+new_queue (void)
+{
+  GArray *queue = g_array_new (FALSE, TRUE, sizeof (NatterOutgoing));
+
+  g_array_set_clear_func (queue, natter_outgoing_clear);
+  return queue;
+}
+
 static void
 send_pending (NatterServer *server)
 {
@@ -193,6 +202,13 @@ on_quiet (gpointer user_data)
   NatterServer *server = user_data;
 
   g_source_set_ready_time (server->trim_source, -1);
+  /* the queue keeps the room its longest burst took */
+  if (server->pending_head == server->pending->len)
+    {
+      g_array_unref (server->pending);
+      server->pending = new_queue ();
+      server->pending_head = 0;
+    }
 #ifdef __GLIBC__
   malloc_trim (0);
 #endif
@@ -390,8 +406,7 @@ natter_server_new (const NatterCoreConfig *config,
   g_autoptr(GSocketAddress) local = NULL;
   g_autoptr(GError) v6_error = NULL;
 
-  server->pending = g_array_new (FALSE, TRUE, sizeof (NatterOutgoing));
-  g_array_set_clear_func (server->pending, natter_outgoing_clear);
+  server->pending = new_queue ();
 
   if (bind_address != NULL)
     {
