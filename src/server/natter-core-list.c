@@ -208,6 +208,16 @@ natter_core_want_list (NatterCore  *core,
   g_queue_push_tail (&core->lists_wanted, g_strdup (recipient->key));
 }
 
+void
+natter_core_ask_list (NatterCore  *core,
+                      NatterEntry *recipient)
+{
+  if (recipient->list_written_ms != 0 &&
+      core->now_ms - recipient->list_written_ms < NATTER_LIST_FRESH_MS)
+    return;
+  natter_core_want_list (core, recipient);
+}
+
 gboolean
 natter_core_lists_waiting (NatterCore *core)
 {
@@ -229,6 +239,7 @@ natter_core_write_lists (NatterCore *core,
       if (entry == NULL || !entry->list_wanted || entry->classic)
         continue;
       entry->list_wanted = FALSE;
+      entry->list_written_ms = core->now_ms;
       natter_core_send_list (core, entry);
     }
   if (!natter_core_lists_waiting (core))

@@ -16,6 +16,7 @@ struct _NatterCore
   GQueue           later;   /* NatterDelayed, in order of due time */
   GQueue           lists_wanted;  /* keys (char *) of entries waiting for a LIST */
   GArray          *list_records;  /* reused by natter_core_send_list() */
+  gint64           now_ms;        /* the time of the latest call */
   GHashTable      *classic_sources;  /* address (port 0) -> NatterBucket */
   NatterSourceLimit *register_sources;  /* native registrations per address */
 };
@@ -73,6 +74,11 @@ void natter_core_send_list     (NatterCore           *core,
  * registration storm is answered at once and its lists follow as fast as
  * they can be sent, each one as new as it can be. */
 void natter_core_want_list     (NatterCore           *core,
+                                NatterEntry          *recipient);
+/* The same for a client asking again (RESYNC, a repeated REGISTER),
+ * unless its list was written so recently (NATTER_LIST_FRESH_MS) that
+ * the request most likely crossed it on the way. */
+void natter_core_ask_list      (NatterCore           *core,
                                 NatterEntry          *recipient);
 void natter_core_handle_classic (NatterCore          *core,
                                  const guint8        *data,

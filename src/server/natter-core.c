@@ -233,7 +233,7 @@ handle_register (NatterCore           *core,
        * multiply the work with new tokens and events for everyone. */
       natter_registry_touch (core->registry, entry, now_ms);
       send_welcome (core, entry);
-      natter_core_want_list (core, entry);
+      natter_core_ask_list (core, entry);
       return;
     }
   status = natter_registry_register (core->registry, msg->id, from, msg->candidates,
@@ -395,7 +395,7 @@ handle_native (NatterCore           *core,
     case NATTER_MSG_RESYNC:
       if (natter_bucket_take (&entry->request_bucket, now_ms, NATTER_REQUEST_RATE,
                               NATTER_REQUEST_BURST, 1))
-        natter_core_want_list (core, entry);
+        natter_core_ask_list (core, entry);
       else
         core->stats.rate_limited++;
       break;
@@ -445,6 +445,7 @@ natter_core_handle (NatterCore           *core,
   g_return_if_fail (natter_endpoint_is_set (from));
 
   core->stats.received++;
+  core->now_ms = now_ms;
   /* Nobody legitimate sends from port 0, and replies there go nowhere. */
   if (from->port == 0)
     {
@@ -476,6 +477,7 @@ void
 natter_core_expire (NatterCore *core,
                     gint64      now_ms)
 {
+  core->now_ms = now_ms;
   natter_registry_expire (core->registry, now_ms);
   while (!g_queue_is_empty (&core->later) &&
          ((NatterDelayed *) g_queue_peek_head (&core->later))->due_ms <= now_ms)

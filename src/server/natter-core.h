@@ -53,6 +53,9 @@ typedef struct
 #define NATTER_REQUEST_RATE       5   /* introductions and resyncs per second */
 #define NATTER_REQUEST_BURST     20
 #define NATTER_COOKIE_WINDOW_MS 30000
+/* A RESYNC or a repeated REGISTER this soon after the client's list was
+ * written gets no other: it crossed that list (protocol.md 5.4). */
+#define NATTER_LIST_FRESH_MS     1000
 /* A classic registration cannot prove its source, yet gets the whole list
  * at once; what one address can be sent that way is bounded instead. */
 #define NATTER_CLASSIC_RATE_DEFAULT  2000   /* datagrams per second */

@@ -213,6 +213,9 @@ natter_registry_register (NatterRegistry       *reg,
   set_candidates (entry, candidates, n_candidates);
   forget_records (entry);
   entry->classic = classic != FALSE;
+  /* Made now, next to the entry: made later, while lists are written,
+   * each record would pin a page of the heap among freed datagrams. */
+  natter_entry_wire_record (entry, FALSE, &(gsize) { 0 });
   natter_random_bytes (entry->token, sizeof entry->token);
   natter_registry_touch (reg, entry, now_ms);
   record (reg, entry, NATTER_EVENT_JOIN);
@@ -298,6 +301,7 @@ natter_registry_rebind (NatterRegistry       *reg,
   entry->public_endpoint = *public_endpoint;
   g_hash_table_insert (reg->by_endpoint, &entry->public_endpoint, entry);
   forget_records (entry);
+  natter_entry_wire_record (entry, FALSE, &(gsize) { 0 });
   record (reg, entry, NATTER_EVENT_MOVE);
   return TRUE;
 }

@@ -30,6 +30,8 @@ typedef struct
   gint64          deadline_ms;
   /* the list version this client has been sent up to */
   guint64         synced_version;
+  /* when its last LIST was written (0: never) */
+  gint64          list_written_ms;
   NatterBucket    relay_bucket;
   NatterBucket    request_bucket;
   GList           deadline_link;

@@ -136,6 +136,7 @@ static void
 send_pending (NatterServer *server)
 {
   int fd = g_socket_get_fd (server->socket);
+  guint sent_before = server->sent_since_trim;
 
   while (server->pending_head < server->pending->len)
     {
@@ -191,7 +192,7 @@ send_pending (NatterServer *server)
   /* A registration storm leaves the heap full of freed datagrams that
    * malloc keeps; once it has passed, the memory goes back to the system
    * (not while it lasts: giving pages back costs more than the sending). */
-  if (server->sent_since_trim >= TRIM_AFTER)
+  if (server->sent_since_trim >= TRIM_AFTER && server->sent_since_trim != sent_before)
     g_source_set_ready_time (server->trim_source,
                              g_get_monotonic_time () + TRIM_QUIET_MS * 1000);
 }
