@@ -238,6 +238,7 @@ natter_application_startup (GApplication *app)
   NatterApplication *self = NATTER_APPLICATION (app);
   const char *quit_accels[] = { "<Control>q", NULL };
   const char *prefs_accels[] = { "<Control>comma", NULL };
+  const char *help_accels[] = { "<Control>question", NULL };
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
   g_autofree char *path = NULL;
   g_autofree char *history = NULL;
@@ -249,6 +250,10 @@ natter_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences",
                                          prefs_accels);
+  /* what GtkApplication sets when it finds gtk/help-overlay.ui, which the
+   * window now builds itself */
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay",
+                                         help_accels);
 
   gtk_css_provider_load_from_resource (css, RESOURCE_PATH "/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (),

@@ -270,8 +270,10 @@ unbind_row (GtkSignalListItemFactory *factory G_GNUC_UNUSED,
 
   if (message != NULL && g_hash_table_lookup (self->rows, message) == row)
     g_hash_table_remove (self->rows, message);
-  natter_message_row_set_message (row, NULL, NULL);
-  natter_message_row_set_marks (row, FALSE, FALSE);
+  /* The row keeps its message until it is bound to another one: the list
+   * unbinds and binds again every row it has when older messages come in
+   * above, most of them to the message they had, and a row that still has
+   * it has nothing to lay out anew. */
 }
 
 static void

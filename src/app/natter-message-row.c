@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <string.h>
-
 #include <glib/gi18n.h>
 
+#include "natter-markup.h"
 #include "natter-message-row.h"
+#include "natter-time.h"
 
 /* Messages from the same side closer together than this read as one
  * thought: they share the time shown on the first of them. */
 #define GROUP_INTERVAL_MS (5 * 60 * 1000)
 #define OPPOSITE_SIDE_MARGIN 48
+/* the most a bubble's minimum width is raised to, in characters */
+#define BUBBLE_MIN_CHARS 10
 
 struct _NatterMessageRow
 {
@@ -19,6 +21,10 @@ struct _NatterMessageRow
   NatterMessage *message;
   gulong         state_id;
   gboolean       grouped;
+  char          *description;    /* the bubble's accessible one */
+  /* what GtkLabel takes for a character's width, and when */
+  int            char_width;
+  guint          context_serial;
 
   GtkWidget     *day_separator;
   GtkWidget     *new_marker;
@@ -41,15 +47,6 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static GDateTime *
-local_time (gint64 time_ms)
-{
-  /* floor, not truncate: a time just before 1970 is still the day before */
-  gint64 seconds = time_ms >= 0 ? time_ms / 1000 : -((-time_ms + 999) / 1000);
-
-  return g_date_time_new_from_unix_local (seconds);
-}
-
 static gboolean
 same_date (GDateTime *a,
            GDateTime *b)
@@ -62,8 +59,8 @@ gboolean
 natter_message_same_day (gint64 a_ms,
                          gint64 b_ms)
 {
-  g_autoptr(GDateTime) a = local_time (a_ms);
-  g_autoptr(GDateTime) b = local_time (b_ms);
+  g_autoptr(GDateTime) a = natter_local_time (a_ms);
+  g_autoptr(GDateTime) b = natter_local_time (b_ms);
 
   if (a == NULL || b == NULL)
     return FALSE;
@@ -73,8 +70,8 @@ natter_message_same_day (gint64 a_ms,
 static char *
 format_day (gint64 time_ms)
 {
-  g_autoptr(GDateTime) time = local_time (time_ms);
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) time = natter_local_time (time_ms);
+  g_autoptr(GDateTime) now = natter_local_now ();
   g_autoptr(GDateTime) yesterday = NULL;
 
   if (time == NULL || now == NULL)
@@ -100,7 +97,7 @@ format_day (gint64 time_ms)
 static char *
 format_time (gint64 time_ms)
 {
-  g_autoptr(GDateTime) time = local_time (time_ms);
+  g_autoptr(GDateTime) time = natter_local_time (time_ms);
 
   if (time == NULL)
     return g_strdup ("");
@@ -109,143 +106,15 @@ format_time (gint64 time_ms)
   return g_date_time_format (time, C_("short time", "%H:%M"));
 }
 
-/* Characters that can come right before a link: anything but the inside of
- * a word, an address or a path, so "xhttp://", "user@www.example.org" and
- * "a/www.b" are not split into a link. */
-static gboolean
-can_precede_link (const char *text,
-                  const char *p)
-{
-  guchar c;
-
-  if (p == text)
-    return TRUE;
-  c = (guchar) p[-1];
-  /* a non-ASCII character (CJK text rarely puts spaces around a link) */
-  if (c >= 0x80)
-    return TRUE;
-  return !(g_ascii_isalnum (c) || strchr ("@./-_:~%+=&#", c) != NULL);
-}
-
-/* Where a link starting at p ends, or p when there is none. */
-static const char *
-link_end (const char *p,
-          gsize       prefix_len)
-{
-  const char *body = p + prefix_len;
-  const char *end = body;
-  int parens = 0;
-  int brackets = 0;
-
-  /* a URL copied from a browser is percent-encoded, so any non-ASCII
-   * character ends it: Korean or Japanese text often continues right after
-   * a link ("https://example.org에서"), with no space */
-  while (*end != '\0' && (guchar) *end < 0x80 && !g_ascii_isspace (*end) &&
-         !g_ascii_iscntrl (*end) && strchr ("<>\"`{}|\\^", *end) == NULL)
-    {
-      if (*end == '(')
-        parens++;
-      else if (*end == ')')
-        parens--;
-      else if (*end == '[')
-        brackets++;
-      else if (*end == ']')
-        brackets--;
-      end++;
-    }
-
-  /* punctuation that ends a sentence or closes a parenthesis the link was
-   * written in belongs to the text, not to the link */
-  while (end > body)
-    {
-      char last = end[-1];
-
-      if (strchr (".,:;!?'*", last) != NULL)
-        end--;
-      else if (last == ')' && parens < 0)
-        {
-          parens++;
-          end--;
-        }
-      else if (last == ']' && brackets < 0)
-        {
-          brackets++;
-          end--;
-        }
-      else
-        break;
-    }
-
-  /* "http://" or "www." alone, or "www.." */
-  if (end == body || (prefix_len == 4 && (*body == '.' || end - body < 2)))
-    return p;
-  return end;
-}
-
+/* Setting a tooltip makes GTK look for the pointer at once, a round trip
+ * to the display server, even when the text is the same: rows are bound
+ * on every scroll, so only a change is passed on. */
 static void
-append_escaped (GString    *markup,
-                const char *text,
-                gssize      len)
+set_tooltip (GtkWidget  *widget,
+             const char *text)
 {
-  g_autofree char *escaped = g_markup_escape_text (text, len);
-
-  g_string_append (markup, escaped);
-}
-
-char *
-natter_markup_with_links (const char *text)
-{
-  GString *markup;
-  const char *plain = text;
-  const char *p = text;
-
-  g_return_val_if_fail (text != NULL, NULL);
-
-  markup = g_string_sized_new (strlen (text) + 16);
-  while (*p != '\0')
-    {
-      gsize prefix_len = 0;
-      const char *end = p;
-
-      if (can_precede_link (text, p))
-        {
-          if (g_ascii_strncasecmp (p, "https://", 8) == 0)
-            prefix_len = 8;
-          else if (g_ascii_strncasecmp (p, "http://", 7) == 0)
-            prefix_len = 7;
-          else if (g_ascii_strncasecmp (p, "www.", 4) == 0)
-            prefix_len = 4;
-        }
-      if (prefix_len > 0)
-        end = link_end (p, prefix_len);
-      if (end == p)
-        {
-          p++;
-          continue;
-        }
-
-      append_escaped (markup, plain, p - plain);
-      g_string_append (markup, "<a href=\"");
-      /* "www." gets a scheme, and "HTTP://" a lower-case one, for whatever
-       * opens the link */
-      if (prefix_len == 4)
-        {
-          g_string_append (markup, "https://");
-          append_escaped (markup, p, end - p);
-        }
-      else
-        {
-          g_string_append (markup, prefix_len == 8 ? "https://" : "http://");
-          append_escaped (markup, p + prefix_len, end - p - prefix_len);
-        }
-      g_string_append (markup, "\">");
-      append_escaped (markup, p, end - p);
-      g_string_append (markup, "</a>");
-      plain = p = end;
-    }
-  append_escaped (markup, plain, p - plain);
-
-  return g_string_free (markup, FALSE);
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (widget), text) != 0)
+    gtk_widget_set_tooltip_text (widget, text);
 }
 
 static void
@@ -308,7 +177,9 @@ update_state (NatterMessageRow *self)
         }
     }
 
-  gtk_image_set_from_icon_name (GTK_IMAGE (self->state_icon), icon);
+  /* setting the same icon again would look it up and measure it anew */
+  if (g_strcmp0 (gtk_image_get_icon_name (GTK_IMAGE (self->state_icon)), icon) != 0)
+    gtk_image_set_from_icon_name (GTK_IMAGE (self->state_icon), icon);
   gtk_widget_set_visible (self->state_icon, icon != NULL);
   gtk_label_set_text (GTK_LABEL (self->state_label), text != NULL ? text : "");
   gtk_widget_set_visible (self->state_label, text != NULL);
@@ -323,9 +194,9 @@ update_state (NatterMessageRow *self)
    * bubble is what tells it is still on its way */
   set_css_class (self->bubble, "sending", outgoing && (state == NATTER_MESSAGE_SENDING ||
                                                        state == NATTER_MESSAGE_QUEUED));
-  gtk_widget_set_tooltip_text (self->state_label, state == NATTER_MESSAGE_QUEUED && outgoing
-                               ? _("Goes out by itself when the peer is back online")
-                               : NULL);
+  set_tooltip (self->state_label, state == NATTER_MESSAGE_QUEUED && outgoing
+                                 ? _("Goes out by itself when the peer is back online")
+                                 : NULL);
 
   /* a failure is always shown: it is the one state that asks for action,
    * and so is waiting, which is not what a dimmed bubble otherwise means */
@@ -351,6 +222,22 @@ retry_activated (GtkWidget  *widget,
     g_signal_emit (self, signals[SIGNAL_RETRY], 0);
 }
 
+/* A tooltip set on each bind would cost a round trip to the display
+ * server every time (see set_tooltip ()); this one is made when asked. */
+static gboolean
+on_bubble_query_tooltip (GtkWidget        *bubble G_GNUC_UNUSED,
+                         int               x G_GNUC_UNUSED,
+                         int               y G_GNUC_UNUSED,
+                         gboolean          keyboard G_GNUC_UNUSED,
+                         GtkTooltip       *tooltip,
+                         NatterMessageRow *self)
+{
+  if (!self->grouped || self->message == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_text (GTK_LABEL (self->time_label)));
+  return TRUE;
+}
+
 static void
 natter_message_row_dispose (GObject *object)
 {
@@ -360,6 +247,7 @@ natter_message_row_dispose (GObject *object)
   if (self->message != NULL)
     g_clear_signal_handler (&self->state_id, self->message);
   g_clear_object (&self->message);
+  g_clear_pointer (&self->description, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), NATTER_TYPE_MESSAGE_ROW);
   /* dispose_template () lets go of bound children only */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -410,12 +298,49 @@ natter_message_row_init (NatterMessageRow *self)
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.retry", FALSE);
+  gtk_widget_set_has_tooltip (self->bubble, TRUE);
+  g_signal_connect (self->bubble, "query-tooltip", G_CALLBACK (on_bubble_query_tooltip), self);
 }
 
 GtkWidget *
 natter_message_row_new (void)
 {
   return g_object_new (NATTER_TYPE_MESSAGE_ROW, NULL);
+}
+
+/* A wrapping label finds its minimum width by breaking the text at every
+ * point it can, and Pango shapes the rest of the text again after each
+ * break: for a long message that cost grows with the square of its
+ * length, and was most of the time spent scrolling a conversation. A
+ * minimum of a few characters breaks it a few times only. It is kept
+ * within the text's own width, so the bubble's natural width, the one it
+ * is drawn at, does not change; only a long message in a very narrow
+ * window stops shrinking a little sooner. */
+static int
+bubble_width_chars (NatterMessageRow *self,
+                    const char       *text)
+{
+  PangoContext *context = gtk_widget_get_pango_context (self->bubble);
+  g_autoptr(PangoLayout) layout = NULL;
+  int width;
+
+  /* as GtkLabel counts a character's width */
+  if (self->char_width == 0 || self->context_serial != pango_context_get_serial (context))
+    {
+      PangoFontMetrics *metrics = pango_context_get_metrics (context, NULL, NULL);
+
+      self->char_width = MAX (pango_font_metrics_get_approximate_char_width (metrics),
+                              pango_font_metrics_get_approximate_digit_width (metrics));
+      self->context_serial = pango_context_get_serial (context);
+      pango_font_metrics_unref (metrics);
+    }
+  if (self->char_width <= 0)
+    return -1;
+  layout = pango_layout_new (context);
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_get_size (layout, &width, NULL);
+  width /= self->char_width;
+  return width > 0 ? MIN (width, BUBBLE_MIN_CHARS) : -1;
 }
 
 static void
@@ -428,8 +353,9 @@ update_message (NatterMessageRow *self)
 
   if (self->message == NULL)
     {
-      /* a recycled row should not keep a long text alive */
+      /* a row without a message should not keep a long text alive */
       gtk_label_set_text (GTK_LABEL (self->bubble), "");
+      gtk_label_set_width_chars (GTK_LABEL (self->bubble), -1);
       gtk_label_set_text (GTK_LABEL (self->time_label), "");
       return;
     }
@@ -447,6 +373,8 @@ update_message (NatterMessageRow *self)
   set_css_class (self->bubble, "incoming", !outgoing);
 
   markup = natter_markup_with_links (natter_message_get_text (self->message));
+  gtk_label_set_width_chars (GTK_LABEL (self->bubble),
+                             bubble_width_chars (self, natter_message_get_text (self->message)));
   gtk_label_set_markup (GTK_LABEL (self->bubble), markup);
 
   time = format_time (natter_message_get_time (self->message));
@@ -458,6 +386,7 @@ update_grouping (NatterMessageRow *self,
                  NatterMessage    *previous)
 {
   gboolean new_day = TRUE;
+  const char *description;
   gint64 time;
 
   self->grouped = FALSE;
@@ -482,12 +411,21 @@ update_grouping (NatterMessageRow *self,
   set_css_class (GTK_WIDGET (self), "first-in-group", self->message != NULL && !self->grouped);
 
   /* the time is not repeated on a grouped message, but it is still there
-   * for whoever wonders */
-  if (self->grouped)
-    gtk_widget_set_tooltip_text (self->bubble,
-                                 gtk_label_get_text (GTK_LABEL (self->time_label)));
+   * for whoever wonders: in a tooltip asked for when the pointer rests on
+   * the bubble (see on_bubble_query_tooltip ()), and for a screen reader
+   * in the description a tooltip would give it */
+  description = self->grouped ? gtk_label_get_text (GTK_LABEL (self->time_label)) : NULL;
+  if (g_strcmp0 (description, self->description) == 0)
+    return;
+  g_free (self->description);
+  self->description = g_strdup (description);
+  if (description != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->bubble),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                    -1);
   else
-    gtk_widget_set_tooltip_text (self->bubble, NULL);
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->bubble),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
 void

@@ -30,7 +30,5 @@ NatterMessage *natter_message_row_get_message (NatterMessageRow *self);
 /* Shared by the row and its tests */
 gboolean       natter_message_same_day        (gint64            a_ms,
                                                gint64            b_ms);
-/* Escapes text and turns http(s):// and www. links into <a> markup. */
-char          *natter_markup_with_links       (const char       *text);
 
 G_END_DECLS

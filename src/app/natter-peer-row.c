@@ -7,6 +7,7 @@
 
 #include "natter-avatar.h"
 #include "natter-peer-row.h"
+#include "natter-time.h"
 
 /* A preview needs no more than a sidebar can show; a long message would
  * otherwise be laid out in full by Pango only to be ellipsized. */
@@ -24,6 +25,7 @@ struct _NatterPeerRow
 
   GtkWidget  *content;
   GtkWidget  *avatar;
+  GtkWidget  *name_box;
   GtkWidget  *name_label;
   GtkWidget  *path_badge;
   GtkWidget  *time_label;
@@ -73,8 +75,8 @@ natter_format_short_time (gint64 time_ms,
   GDate today;
   int days;
 
-  time = g_date_time_new_from_unix_local (time_ms / 1000);
-  now = g_date_time_new_from_unix_local (now_ms / 1000);
+  time = natter_local_time (time_ms);
+  now = natter_local_time (now_ms);
   if (time == NULL || now == NULL)
     return g_strdup ("");
 
@@ -147,24 +149,45 @@ set_label_visible_text (GtkWidget  *label,
   gtk_widget_set_visible (label, visible);
 }
 
+/* An ellipsized label may shrink to "…", and a box shares out space
+ * smallest-gap first, so in a narrow sidebar the badge would keep its full
+ * width and a short Korean ID would vanish. A minimum no wider than the ID
+ * itself keeps it readable without pushing the badge away from a short
+ * one. The name's box asks for it as it measures the label anyway, rather
+ * than the label being measured once more each time a row is bound. */
+static void
+measure_name (GtkWidget      *box,
+              GtkOrientation  orientation,
+              int             for_size,
+              int            *minimum,
+              int            *natural,
+              int            *minimum_baseline,
+              int            *natural_baseline)
+{
+  GtkWidget *label = gtk_widget_get_first_child (box);
+
+  gtk_widget_measure (label, orientation, for_size, minimum, natural,
+                      minimum_baseline, natural_baseline);
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    *minimum = MAX (*minimum, MIN (*natural, NAME_MIN_WIDTH));
+}
+
+static void
+allocate_name (GtkWidget *box,
+               int        width,
+               int        height,
+               int        baseline)
+{
+  gtk_widget_allocate (gtk_widget_get_first_child (box), width, height, baseline, NULL);
+}
+
 static void
 update_name (NatterPeerRow *self)
 {
   const char *id = self->peer != NULL ? natter_peer_get_id (self->peer) : NULL;
-  int natural;
 
   natter_avatar_set_name (NATTER_AVATAR (self->avatar), id);
   gtk_label_set_text (GTK_LABEL (self->name_label), id != NULL ? id : "");
-
-  /* An ellipsized label may shrink to "…", and a box shares out space
-   * smallest-gap first, so in a narrow sidebar the badge would keep its
-   * full width and a short Korean ID would vanish. A minimum no wider than
-   * the ID itself keeps it readable without pushing the badge away from
-   * a short one. */
-  gtk_widget_set_size_request (self->name_label, -1, -1);
-  gtk_widget_measure (self->name_label, GTK_ORIENTATION_HORIZONTAL, -1,
-                      NULL, &natural, NULL, NULL);
-  gtk_widget_set_size_request (self->name_label, MIN (natural, NAME_MIN_WIDTH), -1);
 }
 
 static void
@@ -235,7 +258,9 @@ update_last_message (NatterPeerRow *self)
       else
         preview = g_steal_pointer (&line);
     }
-  set_label_visible_text (self->message_label, preview);
+  gtk_inscription_set_text (GTK_INSCRIPTION (self->message_label),
+                            preview != NULL ? preview : "");
+  gtk_widget_set_visible (self->message_label, preview != NULL && *preview != '\0');
   update_second_line (self);
 
   /* "now" is read when something changes rather than on a timer: a
@@ -276,7 +301,7 @@ update_accessible_label (NatterPeerRow *self)
                                              unread));
 
   /* the labels already hold the preview and time as shown */
-  text = gtk_label_get_text (GTK_LABEL (self->message_label));
+  text = gtk_inscription_get_text (GTK_INSCRIPTION (self->message_label));
   if (gtk_widget_get_visible (self->message_label))
     g_ptr_array_add (parts, g_strdup_printf (_("last message: %s"), text));
   text = gtk_label_get_text (GTK_LABEL (self->time_label));
@@ -386,6 +411,7 @@ natter_peer_row_class_init (NatterPeerRowClass *klass)
                                                "/io/github/natter/Natter/natter-peer-row.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterPeerRow, content);
   gtk_widget_class_bind_template_child (widget_class, NatterPeerRow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, NatterPeerRow, name_box);
   gtk_widget_class_bind_template_child (widget_class, NatterPeerRow, name_label);
   gtk_widget_class_bind_template_child (widget_class, NatterPeerRow, path_badge);
   gtk_widget_class_bind_template_child (widget_class, NatterPeerRow, time_label);
@@ -401,6 +427,8 @@ static void
 natter_peer_row_init (NatterPeerRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_layout_manager (self->name_box,
+                                 gtk_custom_layout_new (NULL, measure_name, allocate_name));
 }
 
 GtkWidget *

@@ -348,6 +348,28 @@ choose_name (GtkWidget  *widget,
   gtk_widget_set_visible (GTK_WIDGET (self->rename_button), FALSE);
 }
 
+/* GtkApplication would build the shortcuts window along with every main
+ * window, before its first frame; it is built the first time it is asked
+ * for instead, and then set up the way GtkApplication would have. */
+static void
+show_help_overlay (GtkWidget  *widget,
+                   const char *action,
+                   GVariant   *param)
+{
+  GtkApplicationWindow *window = GTK_APPLICATION_WINDOW (widget);
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (window);
+
+  if (overlay == NULL)
+    {
+      g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource (RESOURCE_PATH "/help-overlay.ui");
+
+      overlay = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+      gtk_application_window_set_help_overlay (window, overlay);
+    }
+  gtk_window_present (GTK_WINDOW (overlay));
+}
+
 static void
 natter_window_dispose (GObject *object)
 {
@@ -396,6 +418,8 @@ natter_window_class_init (NatterWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search);
   gtk_widget_class_install_action (widget_class, "win.retry-connection", NULL, retry_connection);
   gtk_widget_class_install_action (widget_class, "win.choose-name", NULL, choose_name);
+  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL,
+                                   show_help_overlay);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, GDK_ALT_MASK,
                                        "win.previous-conversation", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, GDK_ALT_MASK,
