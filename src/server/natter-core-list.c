@@ -147,9 +147,10 @@ same_address (const NatterEndpoint *a,
          memcmp (a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
 }
 
-void
-natter_core_send_list (NatterCore  *core,
-                       NatterEntry *recipient)
+/* Writes the whole list for the recipient into the outbox at once. */
+static void
+send_list (NatterCore  *core,
+           NatterEntry *recipient)
 {
   guint64 version = natter_registry_version (core->registry);
   g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -240,7 +241,7 @@ natter_core_write_lists (NatterCore *core,
         continue;
       entry->list_wanted = FALSE;
       entry->list_written_ms = core->now_ms;
-      natter_core_send_list (core, entry);
+      send_list (core, entry);
     }
   if (!natter_core_lists_waiting (core))
     g_clear_pointer (&core->list_records, g_array_unref);

@@ -15,7 +15,7 @@ struct _NatterCore
   guint8           secret[32];
   GQueue           later;   /* NatterDelayed, in order of due time */
   GQueue           lists_wanted;  /* keys (char *) of entries waiting for a LIST */
-  GArray          *list_records;  /* reused by natter_core_send_list() */
+  GArray          *list_records;  /* reused while lists are written */
   gint64           now_ms;        /* the time of the latest call */
   GHashTable      *classic_sources;  /* address (port 0) -> NatterBucket */
   NatterSourceLimit *register_sources;  /* native registrations per address */
@@ -66,9 +66,6 @@ void natter_core_handle_relay  (NatterCore           *core,
                                 NatterEntry          *entry,
                                 NatterMsg            *msg,
                                 gint64                now_ms);
-/* Writes the whole list for the recipient into the outbox at once. */
-void natter_core_send_list     (NatterCore           *core,
-                                NatterEntry          *recipient);
 /* Puts a native client in line for a LIST: lists are written when the
  * socket loop has room for them (natter_core_write_lists()), so that a
  * registration storm is answered at once and its lists follow as fast as
