@@ -117,9 +117,9 @@ process_start_boot_us (void)
                    (guint64) sysconf (_SC_CLK_TCK));
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
+int
+bench_compare_doubles (gconstpointer a,
+                       gconstpointer b)
 {
   double x = *(const double *) a, y = *(const double *) b;
 
@@ -146,7 +146,7 @@ print_series (const char *name,
 {
   guint over = 0;
 
-  g_array_sort (values, compare_doubles);
+  g_array_sort (values, bench_compare_doubles);
   for (guint i = 0; i < values->len; i++)
     if (g_array_index (values, double, i) > over_ms)
       over++;

@@ -238,15 +238,6 @@ value_of (GHashTable *run,
   return text != NULL ? g_ascii_strtod (text, NULL) : -1;
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* The median over the runs, and the runs themselves. */
 static double
 summarize (GPtrArray  *runs,
@@ -267,7 +258,7 @@ summarize (GPtrArray  *runs,
     }
   if (v->len == 0)
     return -1;
-  g_array_sort (v, compare_doubles);
+  g_array_sort (v, bench_compare_doubles);
   median = v->len % 2 ? g_array_index (v, double, v->len / 2)
                       : (g_array_index (v, double, v->len / 2 - 1) +
                          g_array_index (v, double, v->len / 2)) / 2;

@@ -32,6 +32,10 @@ typedef struct
 int      bench_run_app   (const BenchRunOptions *options,
                           gint64                 main_us);
 
+/* Orders doubles, for g_array_sort(). */
+int      bench_compare_doubles (gconstpointer a,
+                                gconstpointer b);
+
 /* VmRSS or VmHWM (KiB) of this process, 0 if unknown. */
 gsize    bench_status_kib (const char *field);
 
