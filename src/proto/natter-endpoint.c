@@ -228,14 +228,6 @@ natter_endpoint_is_set (const NatterEndpoint *ep)
 }
 
 gboolean
-natter_endpoint_same_address (const NatterEndpoint *a,
-                              const NatterEndpoint *b)
-{
-  return a->family == b->family && a->family != 0 &&
-         memcmp (a->addr, b->addr, natter_endpoint_addr_len (a)) == 0;
-}
-
-gboolean
 natter_endpoint_equal (const NatterEndpoint *a,
                        const NatterEndpoint *b)
 {

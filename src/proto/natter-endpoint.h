@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -45,11 +47,19 @@ gsize           natter_endpoint_addr_len         (const NatterEndpoint *ep);
 gboolean        natter_endpoint_is_set           (const NatterEndpoint *ep);
 gboolean        natter_endpoint_equal            (const NatterEndpoint *a,
                                                   const NatterEndpoint *b);
-gboolean        natter_endpoint_same_address     (const NatterEndpoint *a,
-                                                  const NatterEndpoint *b);
 gboolean        natter_endpoint_same_prefix24    (const NatterEndpoint *a,
                                                   const NatterEndpoint *b);
 guint           natter_endpoint_hash             (const NatterEndpoint *ep);
 gboolean        natter_endpoint_is_loopback      (const NatterEndpoint *ep);
+
+/* Inline: the server compares a recipient's address with every entry's
+ * each time it writes a list. */
+static inline gboolean
+natter_endpoint_same_address (const NatterEndpoint *a,
+                              const NatterEndpoint *b)
+{
+  return a->family == b->family && a->family != 0 &&
+         memcmp (a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
 
 G_END_DECLS

@@ -139,14 +139,6 @@ write_list_part (guint64           version,
   return g_bytes_new (out, at);
 }
 
-static inline gboolean
-same_address (const NatterEndpoint *a,
-              const NatterEndpoint *b)
-{
-  return a->family == b->family &&
-         memcmp (a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
-}
-
 /* Writes the whole list for the recipient into the outbox at once. */
 static void
 send_list (NatterCore  *core,
@@ -171,8 +163,9 @@ send_list (NatterCore  *core,
       ListRecord record;
 
       record.data = natter_entry_wire_record (entry,
-                                              same_address (&entry->public_endpoint,
-                                                            &recipient->public_endpoint),
+                                              natter_endpoint_same_address (
+                                                &entry->public_endpoint,
+                                                &recipient->public_endpoint),
                                               &record.size);
       /* the records, their padding and at most two bytes of framing each */
       if (in_part > 0 && ALIGN4 (used) + record.size + 2 * (in_part + 1) > LIST_ARRAY_BUDGET)
